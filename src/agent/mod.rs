@@ -1,0 +1,187 @@
+//! The agent: runs one turn of a capability against the model, calling tools
+//! (including consulting sibling capabilities) until the model answers.
+
+mod runner;
+mod step;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::capability::{Capability, CapabilitySet};
+use crate::limits::Limits;
+use crate::model::{ChatModel, Message, ModelError, Usage};
+use crate::prompt::{PromptError, Prompts};
+use crate::tools::{ConsultTool, Tool, ToolContext};
+
+/// Runs capability turns. Cheap to clone.
+#[derive(Clone)]
+pub struct Agent {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    capabilities: Arc<CapabilitySet>,
+    prompts: Arc<Prompts>,
+    model: Arc<dyn ChatModel>,
+    consult_tools: BTreeMap<String, Arc<ConsultTool>>,
+    limits: Limits,
+}
+
+/// One turn a person (or an orchestrator) asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnInput<'a> {
+    /// The capability that answers.
+    pub capability: &'a Capability,
+    /// The conversation so far, without the system prompt.
+    pub history: &'a [Message],
+    /// The new user message.
+    pub message: &'a str,
+    /// The session, for logs and tool context.
+    pub session_id: &'a str,
+    /// The customer the turn is about, if any.
+    pub customer: Option<&'a str>,
+}
+
+/// What a finished turn produced.
+#[derive(Debug, Clone)]
+pub struct TurnOutcome {
+    /// The final answer.
+    pub reply: String,
+    /// Messages this turn added (user message first), to append to the session.
+    pub messages: Vec<Message>,
+    /// The tool calls made at this turn's level, in order.
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Tokens spent, including consulted capabilities.
+    pub usage: Usage,
+    /// Model calls made at this turn's level.
+    pub steps: usize,
+}
+
+/// One tool call as reported to the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallRecord {
+    /// Tool name as the model called it.
+    pub name: String,
+    /// Arguments: the parsed JSON, or the raw text when it was not JSON.
+    pub arguments: Value,
+    /// Wall time of the call.
+    pub duration_ms: u64,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// The capability consulted, for consult tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability: Option<String>,
+}
+
+/// Why a turn failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The model call failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The model kept calling tools past the step limit.
+    #[error("the model did not finish within {steps} steps (it kept calling tools)")]
+    StepLimit {
+        /// The limit that was reached.
+        steps: usize,
+    },
+    /// The model returned neither text nor tool calls.
+    #[error("the model returned an empty answer")]
+    EmptyReply,
+    /// A prompt failed to render: a bug in prompts/ or in what we pass them.
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+}
+
+impl Agent {
+    /// Builds the agent and the consult tool of every capability.
+    pub fn new(
+        capabilities: Arc<CapabilitySet>,
+        prompts: Arc<Prompts>,
+        model: Arc<dyn ChatModel>,
+        limits: Limits,
+    ) -> Result<Self, String> {
+        let consult_tools = capabilities
+            .iter()
+            .map(|capability| {
+                ConsultTool::new(Arc::clone(capability))
+                    .map(|tool| (capability.id.clone(), Arc::new(tool)))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                capabilities,
+                prompts,
+                model,
+                consult_tools,
+                limits,
+            }),
+        })
+    }
+
+    /// The capabilities this agent serves.
+    pub fn capabilities(&self) -> &Arc<CapabilitySet> {
+        &self.inner.capabilities
+    }
+
+    /// The model's name.
+    pub fn model_name(&self) -> &str {
+        self.inner.model.name()
+    }
+
+    /// Runs one turn a person started.
+    pub async fn run_turn(&self, input: TurnInput<'_>) -> Result<TurnOutcome, AgentError> {
+        self.run(runner::Turn {
+            capability: input.capability,
+            history: input.history,
+            message: input.message.to_string(),
+            session_id: input.session_id,
+            customer: input.customer,
+            depth: 0,
+            consulted_by: None,
+        })
+        .await
+    }
+
+    /// Runs `target` as a sub-agent answering a question from the capability in
+    /// `context`, one level deeper.
+    pub async fn consult(
+        &self,
+        context: ToolContext<'_>,
+        target: &Capability,
+        question: &str,
+        extra: Option<&str>,
+    ) -> Result<TurnOutcome, AgentError> {
+        let message = self
+            .inner
+            .prompts
+            .consult_message(&context.caller.name, question, extra)?;
+        self.run(runner::Turn {
+            capability: target,
+            history: &[],
+            message,
+            session_id: context.session_id,
+            customer: context.customer,
+            depth: context.depth + 1,
+            consulted_by: Some(&context.caller.name),
+        })
+        .await
+    }
+
+    /// The tools `capability` may call at `depth`: consulting every other
+    /// capability, while the depth limit allows.
+    pub fn tools_for(&self, capability: &Capability, depth: usize) -> Vec<Arc<dyn Tool>> {
+        if depth >= self.inner.limits.max_consult_depth {
+            return Vec::new();
+        }
+        self.inner
+            .consult_tools
+            .iter()
+            .filter(|(id, _)| **id != capability.id)
+            .map(|(_, tool)| Arc::clone(tool) as Arc<dyn Tool>)
+            .collect()
+    }
+}

@@ -1,0 +1,66 @@
+//! Assembles the application from its configuration: capabilities, prompts,
+//! model, agent and session store. `serve`, `chat` and the tests all start here.
+
+use std::sync::Arc;
+
+use crate::agent::Agent;
+use crate::capability::{CapabilityError, CapabilitySet};
+use crate::config::Config;
+use crate::http::AppState;
+use crate::model::{ChatModel, ModelError, OpenAiModel};
+use crate::prompt::{PromptError, Prompts};
+use crate::session::MemorySessions;
+
+/// Why the application could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// One or more capability files are invalid; each error names its file.
+    #[error("invalid capabilities:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Capabilities(Vec<CapabilityError>),
+    /// A prompt template does not compile.
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    /// The model client could not be built.
+    #[error("model: {0}")]
+    Model(#[from] ModelError),
+    /// The agent could not be built.
+    #[error("agent: {0}")]
+    Agent(String),
+}
+
+/// Builds the state from configuration, with the configured OpenAI-compatible
+/// model (or none, when none is configured).
+pub fn build(config: &Config) -> Result<AppState, StartupError> {
+    let model =
+        OpenAiModel::from_config(&config.model)?.map(|model| Arc::new(model) as Arc<dyn ChatModel>);
+    build_with_model(config, model)
+}
+
+/// Builds the state around a given model (a replay, or none).
+pub fn build_with_model(
+    config: &Config,
+    model: Option<Arc<dyn ChatModel>>,
+) -> Result<AppState, StartupError> {
+    let capabilities = Arc::new(
+        CapabilitySet::load_dir(&config.capabilities_dir, &config.default_capability)
+            .map_err(StartupError::Capabilities)?,
+    );
+    let prompts = Arc::new(Prompts::new()?);
+    let agent = model
+        .map(|model| {
+            Agent::new(
+                Arc::clone(&capabilities),
+                prompts,
+                model,
+                config.limits.clone(),
+            )
+        })
+        .transpose()
+        .map_err(StartupError::Agent)?;
+    Ok(AppState {
+        capabilities,
+        agent,
+        sessions: Arc::new(MemorySessions::new()),
+        limits: config.limits.clone(),
+    })
+}

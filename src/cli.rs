@@ -1,0 +1,308 @@
+//! The command line: `serve`, `chat` and `capabilities`.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+use crate::agent::TurnInput;
+use crate::app;
+use crate::capability::{self, Capability};
+use crate::config::{Config, NO_MODEL_ADVICE};
+use crate::model::Message;
+use crate::session::new_session_id;
+
+/// An LLM-backed Strategic PM Coach for fractional product managers.
+#[derive(Debug, Parser)]
+#[command(name = "pmcoach", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./pmcoach.toml when present; env PMCOACH_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of capabilities (overrides PMCOACH_CAPABILITIES_DIR and the file).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub capabilities_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        /// Address to listen on (overrides PMCOACH_LISTEN; default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Chat in the terminal: one message per line on stdin, replies on stdout.
+    Chat {
+        /// Capability to talk to (default: the default capability).
+        #[arg(long)]
+        capability: Option<String>,
+        /// Customer the conversation is about.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+    /// List the capabilities, or check a directory of them.
+    Capabilities {
+        /// `check [DIR]` validates a directory; without it, the list is printed.
+        #[command(subcommand)]
+        action: Option<CapabilitiesAction>,
+    },
+}
+
+/// What `pmcoach capabilities` can do besides listing.
+#[derive(Debug, Subcommand)]
+pub enum CapabilitiesAction {
+    /// List the capabilities (the default).
+    List,
+    /// Validate a capabilities directory; exit 1 and name every problem if invalid.
+    Check {
+        /// The directory (default: the configured one).
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Logs to stderr, `RUST_LOG` to filter. async-openai's own warnings are
+/// silenced because they print upstream error bodies, which may echo secrets.
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::fmt::format::FmtSpan;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,async_openai=error"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    let mut config = match Config::from_env(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(err) => return fail(&format!("configuration: {err}")),
+    };
+    if let Some(dir) = cli.capabilities_dir {
+        config.capabilities_dir = dir;
+    }
+    let result = match cli.command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            serve(&config).await
+        }
+        Command::Chat {
+            capability,
+            customer,
+        } => chat(&config, capability.as_deref(), customer.as_deref()).await,
+        Command::Capabilities { action } => match action {
+            None | Some(CapabilitiesAction::List) => list_capabilities(&config),
+            Some(CapabilitiesAction::Check { dir }) => check_capabilities(&config, dir.as_deref()),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("pmcoach: {message}");
+    ExitCode::FAILURE
+}
+
+async fn serve(config: &Config) -> Result<(), String> {
+    let state = app::build(config).map_err(|err| err.to_string())?;
+    match &state.agent {
+        Some(agent) => tracing::info!(
+            model = agent.model_name(),
+            base_url = %config.model.base_url,
+            "model configured"
+        ),
+        None => tracing::warn!("{NO_MODEL_ADVICE}; chat requests will get 503 until then"),
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|err| format!("cannot listen on {}: {err}", config.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|err| format!("listener: {err}"))?;
+    tracing::info!(
+        capabilities = state.capabilities.len(),
+        "pmcoach listening on http://{addr}"
+    );
+    crate::http::run(listener, state, shutdown_signal())
+        .await
+        .map_err(|err| format!("server: {err}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn chat(
+    config: &Config,
+    capability: Option<&str>,
+    customer: Option<&str>,
+) -> Result<(), String> {
+    let state = app::build(config).map_err(|err| err.to_string())?;
+    let capability = match capability {
+        Some(id) => state
+            .capabilities
+            .get(id)
+            .ok_or_else(|| format!("unknown capability {id:?} (see `pmcoach capabilities`)"))?,
+        None => state.capabilities.default_capability(),
+    };
+    if let Some(customer) = customer {
+        if !capability::is_valid_id(customer) {
+            return Err(format!("--customer {customer:?} is not a lowercase slug"));
+        }
+    }
+    let agent = state.agent.as_ref().ok_or(NO_MODEL_ADVICE)?;
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        eprintln!(
+            "Talking to {} ({}). One message per line; Ctrl-D to finish.",
+            capability.name,
+            agent.model_name()
+        );
+    }
+    let session_id = new_session_id();
+    let mut history: Vec<Message> = Vec::new();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut stdout = tokio::io::stdout();
+    let mut failures = 0usize;
+    loop {
+        if interactive {
+            eprint!("> ");
+        }
+        let line = match lines.next_line().await {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(err) => return Err(format!("stdin: {err}")),
+        };
+        let message = line.trim();
+        if message.is_empty() {
+            continue;
+        }
+        let outcome = agent
+            .run_turn(TurnInput {
+                capability,
+                history: &history,
+                message,
+                session_id: &session_id,
+                customer,
+            })
+            .await;
+        match outcome {
+            Ok(outcome) => {
+                for call in &outcome.tool_calls {
+                    eprintln!(
+                        "  [{} {} in {} ms]",
+                        call.name,
+                        if call.ok { "ok" } else { "failed" },
+                        call.duration_ms
+                    );
+                }
+                history.extend(outcome.messages);
+                let text = format!("{}\n\n", outcome.reply);
+                stdout
+                    .write_all(text.as_bytes())
+                    .await
+                    .and(stdout.flush().await)
+                    .map_err(|err| format!("stdout: {err}"))?;
+            }
+            Err(err) => {
+                failures += 1;
+                eprintln!("pmcoach: {err}");
+            }
+        }
+    }
+    if failures > 0 {
+        Err(format!("{failures} message(s) got no answer"))
+    } else {
+        Ok(())
+    }
+}
+
+fn list_capabilities(config: &Config) -> Result<(), String> {
+    let capabilities = load(&config.capabilities_dir)?;
+    let width = capabilities.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    for capability in &capabilities {
+        let marker = if capability.id == config.default_capability {
+            " (default)"
+        } else {
+            ""
+        };
+        println!(
+            "{:width$}  {}{marker}\n{:width$}  {}",
+            capability.id, capability.name, "", capability.description
+        );
+    }
+    Ok(())
+}
+
+fn check_capabilities(config: &Config, dir: Option<&Path>) -> Result<(), String> {
+    let checked_dir = dir.unwrap_or(&config.capabilities_dir);
+    let capabilities = load(checked_dir)?;
+    if dir.is_none()
+        && !capabilities
+            .iter()
+            .any(|c| c.id == config.default_capability)
+    {
+        return Err(format!(
+            "{}: the default capability {:?} is not defined here",
+            checked_dir.display(),
+            config.default_capability
+        ));
+    }
+    println!(
+        "{}: {} capabilities ok ({})",
+        checked_dir.display(),
+        capabilities.len(),
+        capabilities
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+fn load(dir: &Path) -> Result<Vec<Capability>, String> {
+    capability::load_dir(dir).map_err(|errors| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}

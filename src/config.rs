@@ -1,0 +1,307 @@
+//! Configuration: defaults, then an optional `pmcoach.toml`, then the environment.
+//!
+//! The environment names follow the OpenAI SDKs (`OPENAI_API_KEY`, `OPENAI_BASE_URL`)
+//! so an existing setup just works; everything of ours is `PMCOACH_*`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::limits::Limits;
+
+/// The base URL used when none is configured.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// The model used when an API key is set but no model name is.
+pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
+/// The file read when no `--config`/`PMCOACH_CONFIG` names another one.
+pub const DEFAULT_CONFIG_FILE: &str = "pmcoach.toml";
+
+/// Everything the service needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address `pmcoach serve` listens on (`PMCOACH_LISTEN`).
+    pub listen: SocketAddr,
+    /// Directory holding one folder per capability (`PMCOACH_CAPABILITIES_DIR`).
+    pub capabilities_dir: PathBuf,
+    /// Capability used when a request names none (`PMCOACH_DEFAULT_CAPABILITY`).
+    pub default_capability: String,
+    /// The chat model upstream.
+    pub model: ModelConfig,
+    /// Bounds on turns and requests.
+    pub limits: Limits,
+}
+
+/// How to reach an OpenAI-compatible chat model.
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// Base URL of the API, ending in `/v1` (`PMCOACH_BASE_URL`, else `OPENAI_BASE_URL`).
+    pub base_url: String,
+    /// API key (`PMCOACH_API_KEY`, else `OPENAI_API_KEY`); never printed.
+    pub api_key: Option<SecretString>,
+    /// Model name (`PMCOACH_MODEL`). Local servers need it; with only an API key set
+    /// it defaults to [`DEFAULT_OPENAI_MODEL`].
+    pub model: Option<String>,
+    /// Sampling temperature (`PMCOACH_TEMPERATURE`); the upstream's default when unset.
+    pub temperature: Option<f32>,
+    /// Cap on output tokens per model call (`PMCOACH_MAX_OUTPUT_TOKENS`).
+    pub max_output_tokens: Option<u32>,
+    /// Timeout of one model request (`PMCOACH_TIMEOUT_SECS`, default 120).
+    pub timeout: Duration,
+}
+
+impl ModelConfig {
+    /// The model name to call, or `None` when no model is configured at all.
+    pub fn resolved_model(&self) -> Option<String> {
+        match (&self.model, &self.api_key) {
+            (Some(model), _) => Some(model.clone()),
+            (None, Some(_)) => Some(DEFAULT_OPENAI_MODEL.to_string()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Advice shown when no model is configured, in logs and in 503 responses.
+pub const NO_MODEL_ADVICE: &str = "no model is configured: set OPENAI_API_KEY (and optionally \
+PMCOACH_MODEL) for OpenAI, or OPENAI_BASE_URL and PMCOACH_MODEL for a compatible server such as \
+Ollama (OPENAI_BASE_URL=http://localhost:11434/v1 PMCOACH_MODEL=llama3.1)";
+
+/// A configuration problem, naming the file, variable or field at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for our schema.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and field.
+        message: String,
+    },
+    /// An environment variable holds a value of the wrong kind.
+    #[error("{name}: {message}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// The shape of `pmcoach.toml`; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    capabilities_dir: Option<PathBuf>,
+    default_capability: Option<String>,
+    model: FileModel,
+    limits: Limits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileModel {
+    base_url: Option<String>,
+    api_key: Option<String>,
+    model: Option<String>,
+    temperature: Option<f32>,
+    max_output_tokens: Option<u32>,
+    timeout_secs: Option<u64>,
+}
+
+impl Config {
+    /// Loads the configuration from the process environment and the config file it
+    /// names (or `pmcoach.toml` in the working directory, when present).
+    pub fn from_env(explicit_file: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load(explicit_file, &|name| std::env::var(name).ok())
+    }
+
+    /// Loads the configuration with `env` standing in for the environment.
+    ///
+    /// A file named explicitly (argument or `PMCOACH_CONFIG`) must exist; the
+    /// default `pmcoach.toml` is read only if it does.
+    pub fn load(
+        explicit_file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        let named = explicit_file
+            .map(Path::to_path_buf)
+            .or_else(|| env("PMCOACH_CONFIG").map(PathBuf::from));
+        let file = match named {
+            Some(path) => read_file(&path)?,
+            None => {
+                let path = PathBuf::from(DEFAULT_CONFIG_FILE);
+                if path.exists() {
+                    read_file(&path)?
+                } else {
+                    FileConfig::default()
+                }
+            }
+        };
+
+        let mut limits = file.limits;
+        if let Some(steps) = parse_env(&env, "PMCOACH_MAX_STEPS")? {
+            limits.max_steps = steps;
+        }
+
+        let model = ModelConfig {
+            base_url: env("PMCOACH_BASE_URL")
+                .or_else(|| env("OPENAI_BASE_URL"))
+                .or(file.model.base_url)
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+            api_key: env("PMCOACH_API_KEY")
+                .or_else(|| env("OPENAI_API_KEY"))
+                .or(file.model.api_key)
+                .map(SecretString::from),
+            model: env("PMCOACH_MODEL").or(file.model.model),
+            temperature: parse_env(&env, "PMCOACH_TEMPERATURE")?.or(file.model.temperature),
+            max_output_tokens: parse_env(&env, "PMCOACH_MAX_OUTPUT_TOKENS")?
+                .or(file.model.max_output_tokens),
+            timeout: Duration::from_secs(
+                parse_env(&env, "PMCOACH_TIMEOUT_SECS")?
+                    .or(file.model.timeout_secs)
+                    .unwrap_or(120),
+            ),
+        };
+
+        Ok(Config {
+            listen: parse_env(&env, "PMCOACH_LISTEN")?
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            capabilities_dir: env("PMCOACH_CAPABILITIES_DIR")
+                .map(PathBuf::from)
+                .or(file.capabilities_dir)
+                .unwrap_or_else(|| PathBuf::from("capabilities")),
+            default_capability: env("PMCOACH_DEFAULT_CAPABILITY")
+                .or(file.default_capability)
+                .unwrap_or_else(|| "strategic-pm-coach".to_string()),
+            model,
+            limits,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|err| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: err.to_string(),
+    })
+}
+
+fn parse_env<T>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<T>, ConfigError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    env(name)
+        .map(|raw| {
+            raw.trim().parse::<T>().map_err(|err| ConfigError::Env {
+                name,
+                message: format!("cannot use {raw:?}: {err}"),
+            })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn write_config(text: &str) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), text).expect("write config");
+        file
+    }
+
+    #[test]
+    fn no_model_without_key_or_name() {
+        let file = write_config("");
+        let config = Config::load(Some(file.path()), &env_of(&[])).expect("config");
+        assert_eq!(config.model.resolved_model(), None);
+        assert_eq!(config.model.base_url, DEFAULT_BASE_URL);
+        assert_eq!(config.limits, Limits::default());
+    }
+
+    #[test]
+    fn openai_variables_configure_the_model() {
+        let file = write_config("");
+        let env = env_of(&[
+            ("OPENAI_API_KEY", "sk-test"),
+            ("OPENAI_BASE_URL", "http://localhost:11434/v1"),
+        ]);
+        let config = Config::load(Some(file.path()), &env).expect("config");
+        assert_eq!(
+            config.model.resolved_model().as_deref(),
+            Some(DEFAULT_OPENAI_MODEL)
+        );
+        assert_eq!(config.model.base_url, "http://localhost:11434/v1");
+        let key = config.model.api_key.expect("key");
+        assert_eq!(key.expose_secret(), "sk-test");
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let file = write_config(
+            "listen = \"127.0.0.1:9000\"\n[model]\nmodel = \"from-file\"\ntemperature = 0.5\n[limits]\nmax_steps = 3\n",
+        );
+        let env = env_of(&[("PMCOACH_MODEL", "from-env"), ("PMCOACH_MAX_STEPS", "5")]);
+        let config = Config::load(Some(file.path()), &env).expect("config");
+        assert_eq!(config.model.model.as_deref(), Some("from-env"));
+        assert_eq!(config.model.temperature, Some(0.5));
+        assert_eq!(config.limits.max_steps, 5);
+        assert_eq!(config.listen.port(), 9000);
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let file = write_config("");
+        let env = env_of(&[("PMCOACH_TEMPERATURE", "hot")]);
+        let err = Config::load(Some(file.path()), &env).expect_err("bad temperature");
+        assert!(err.to_string().starts_with("PMCOACH_TEMPERATURE:"), "{err}");
+
+        let bad = write_config("[model]\ntemprature = 1.0\n");
+        let err = Config::load(Some(bad.path()), &env_of(&[])).expect_err("typo");
+        let message = err.to_string();
+        assert!(message.contains("temprature"), "{message}");
+        assert!(
+            message.contains(&bad.path().display().to_string()),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_key() {
+        let file = write_config("");
+        let env = env_of(&[("OPENAI_API_KEY", "sk-very-secret")]);
+        let config = Config::load(Some(file.path()), &env).expect("config");
+        assert!(!format!("{config:?}").contains("sk-very-secret"));
+    }
+}

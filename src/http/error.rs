@@ -1,0 +1,161 @@
+//! The one error type at the HTTP edge and the JSON extractor that uses it.
+//!
+//! Every error leaves as `{"error": {"code", "message"}}` with the right status;
+//! internal causes are logged, never sent.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::agent::AgentError;
+use crate::config::NO_MODEL_ADVICE;
+use crate::model::ModelError;
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed or fails validation.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404: no such capability.
+    #[error("unknown capability {0:?}")]
+    UnknownCapability(String),
+    /// 404: no such session.
+    #[error("unknown session {0:?}")]
+    UnknownSession(String),
+    /// 404: no such route.
+    #[error("no route for {0}")]
+    NoRoute(String),
+    /// 405: the route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 413: the body is larger than the limit.
+    #[error("request body is too large")]
+    PayloadTooLarge,
+    /// 415: the body is not declared as JSON.
+    #[error("expected a JSON body with content-type application/json")]
+    UnsupportedMediaType,
+    /// 502: the model upstream failed.
+    #[error(transparent)]
+    Model(ModelError),
+    /// 502: the model kept calling tools past the step limit, or said nothing.
+    #[error("{0}")]
+    ModelBehaviour(String),
+    /// 503: no model is configured.
+    #[error("{NO_MODEL_ADVICE}")]
+    NoModel,
+    /// 500: our own failure; the cause is logged, not sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnknownCapability(_) | ApiError::UnknownSession(_) | ApiError::NoRoute(_) => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Model(_) | ApiError::ModelBehaviour(_) => StatusCode::BAD_GATEWAY,
+            ApiError::NoModel => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "invalid_request",
+            ApiError::UnknownCapability(_) => "unknown_capability",
+            ApiError::UnknownSession(_) => "unknown_session",
+            ApiError::NoRoute(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Model(_) => "upstream_error",
+            ApiError::ModelBehaviour(_) => "model_error",
+            ApiError::NoModel => "no_model",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Model(err) => tracing::warn!(error = %err, "model upstream failed"),
+            ApiError::ModelBehaviour(err) => tracing::warn!(error = %err, "model misbehaved"),
+            _ => {}
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+            },
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<AgentError> for ApiError {
+    fn from(err: AgentError) -> Self {
+        match err {
+            AgentError::Model(err) => ApiError::Model(err),
+            AgentError::StepLimit { .. } | AgentError::EmptyReply => {
+                ApiError::ModelBehaviour(err.to_string())
+            }
+            AgentError::Prompt(err) => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            _ => ApiError::BadRequest(rejection.body_text()),
+        }
+    }
+}
+
+/// `axum::Json`, but a rejected body answers with our error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(AppJson(value))
+    }
+}
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

@@ -1,0 +1,18 @@
+//! pmcoach: an agent service that puts a Strategic PM Coach (and its sibling
+//! capabilities) in front of fractional product managers and the orchestrators
+//! that serve them.
+//!
+//! A chat turn flows `http` → `agent` (system prompt from `prompt` and
+//! `capability`) → `model` ⇄ `tools` → back out; see ARCHITECTURE.md.
+
+pub mod agent;
+pub mod app;
+pub mod capability;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod limits;
+pub mod model;
+pub mod prompt;
+pub mod session;
+pub mod tools;

@@ -1,0 +1,160 @@
+//! The chat model seam: our message types and the one trait every model
+//! implementation (the OpenAI-compatible client, a replay of recordings, a test
+//! double) provides.
+
+mod openai;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use openai::OpenAiModel;
+
+use crate::tools::ToolDefinition;
+
+/// A message in a conversation, in the shape sessions are stored in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+pub enum Message {
+    /// Instructions: the rendered system prompt.
+    System {
+        /// Text.
+        content: String,
+    },
+    /// What the person (or the consulting capability) said.
+    User {
+        /// Text.
+        content: String,
+    },
+    /// What the model said: text, tool calls, or both.
+    Assistant {
+        /// Text, absent when the model only called tools.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<String>,
+        /// Tool calls, in the order the model made them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<ToolCall>,
+    },
+    /// The result of one tool call.
+    Tool {
+        /// The call this answers.
+        tool_call_id: String,
+        /// The result (or error) as text for the model.
+        content: String,
+    },
+}
+
+impl Message {
+    /// A user message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Message::User {
+            content: content.into(),
+        }
+    }
+
+    /// A system message.
+    pub fn system(content: impl Into<String>) -> Self {
+        Message::System {
+            content: content.into(),
+        }
+    }
+}
+
+/// One tool call the model asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// The upstream's id for the call; the result message quotes it.
+    pub id: String,
+    /// Tool name.
+    pub name: String,
+    /// Arguments as the model wrote them: JSON text, not yet validated.
+    pub arguments: String,
+}
+
+/// Token counts reported by the upstream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u64,
+    /// Tokens generated.
+    pub completion_tokens: u64,
+    /// Their sum.
+    pub total_tokens: u64,
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, other: Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.total_tokens += other.total_tokens;
+    }
+}
+
+/// One request to the model.
+#[derive(Debug, Clone, Default)]
+pub struct ModelRequest {
+    /// The conversation so far, system prompt first.
+    pub messages: Vec<Message>,
+    /// Tools the model may call.
+    pub tools: Vec<ToolDefinition>,
+    /// Sampling temperature, overriding the configured one.
+    pub temperature: Option<f32>,
+}
+
+/// The model's answer to one request.
+#[derive(Debug, Clone)]
+pub struct ModelResponse {
+    /// Text, if any.
+    pub content: Option<String>,
+    /// Tool calls, if any.
+    pub tool_calls: Vec<ToolCall>,
+    /// Token usage of this call.
+    pub usage: Usage,
+    /// Why the model stopped (`stop`, `tool_calls`, `length`, ...).
+    pub finish_reason: Option<String>,
+}
+
+impl ModelResponse {
+    /// The assistant message to append to the conversation.
+    pub fn to_message(&self) -> Message {
+        Message::Assistant {
+            content: self.content.clone(),
+            tool_calls: self.tool_calls.clone(),
+        }
+    }
+}
+
+/// Why a model call failed. Messages are safe to show a client: they never carry
+/// the API key or the upstream's response body.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The upstream answered with an error status.
+    #[error("the model upstream answered HTTP {status}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// The upstream's error code or type, if it gave one.
+        code: Option<String>,
+    },
+    /// The request took longer than the configured timeout.
+    #[error("the model upstream did not answer within the timeout")]
+    Timeout,
+    /// The upstream could not be reached.
+    #[error("the model upstream could not be reached")]
+    Unreachable,
+    /// The upstream's answer was not a chat completion we understand.
+    #[error("the model upstream sent a response pmcoach could not read")]
+    BadResponse,
+    /// The request could not be built.
+    #[error("invalid model request: {0}")]
+    InvalidRequest(String),
+}
+
+/// A chat model. Implementations must be cheap to share (`Arc<dyn ChatModel>`).
+#[async_trait]
+pub trait ChatModel: Send + Sync {
+    /// The model's name, for logs and session records.
+    fn name(&self) -> &str;
+
+    /// Sends one request and waits for the whole answer.
+    async fn complete(&self, request: ModelRequest) -> Result<ModelResponse, ModelError>;
+}

@@ -1,0 +1,235 @@
+//! Prompt rendering: the minijinja templates in `prompts/`, compiled into the
+//! binary and loaded into one strict environment at start-up.
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::capability::Capability;
+use crate::tools::ToolDefinition;
+
+/// Each prompt template, by name, with its source.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("system.md.j2", include_str!("../prompts/system.md.j2")),
+    ("consult.md.j2", include_str!("../prompts/consult.md.j2")),
+];
+
+/// A prompt that failed to compile or render.
+#[derive(Debug, thiserror::Error)]
+#[error("prompt {template}: {source}")]
+pub struct PromptError {
+    template: &'static str,
+    #[source]
+    source: minijinja::Error,
+}
+
+/// The compiled prompt templates.
+#[derive(Debug)]
+pub struct Prompts {
+    env: Environment<'static>,
+}
+
+/// What the system prompt is rendered from.
+#[derive(Debug, Serialize)]
+pub struct SystemContext<'a> {
+    /// The capability speaking.
+    pub capability: CapabilityView<'a>,
+    /// The tools it may call this turn.
+    pub tools: Vec<ToolView<'a>>,
+    /// Display name of the capability consulting this one, if any.
+    pub consulted_by: Option<&'a str>,
+    /// The customer this turn is about, if any.
+    pub customer: Option<&'a str>,
+}
+
+/// The parts of a capability a prompt may use.
+#[derive(Debug, Serialize)]
+pub struct CapabilityView<'a> {
+    /// Id.
+    pub id: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// The markdown definition.
+    pub body: &'a str,
+}
+
+impl<'a> From<&'a Capability> for CapabilityView<'a> {
+    fn from(capability: &'a Capability) -> Self {
+        Self {
+            id: &capability.id,
+            name: &capability.name,
+            body: &capability.body,
+        }
+    }
+}
+
+/// A tool as the prompt lists it.
+#[derive(Debug, Serialize)]
+pub struct ToolView<'a> {
+    /// Tool name.
+    pub name: &'a str,
+    /// What it is for.
+    pub description: &'a str,
+}
+
+impl<'a> From<&'a ToolDefinition> for ToolView<'a> {
+    fn from(tool: &'a ToolDefinition) -> Self {
+        Self {
+            name: &tool.name,
+            description: &tool.description,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ConsultContext<'a> {
+    from: &'a str,
+    question: &'a str,
+    context: Option<&'a str>,
+}
+
+impl Prompts {
+    /// Compiles every template. Strict undefined behaviour turns a misspelt or
+    /// missing variable into an error instead of a silent blank.
+    pub fn new() -> Result<Self, PromptError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .map_err(|source| PromptError {
+                    template: name,
+                    source,
+                })?;
+        }
+        Ok(Self { env })
+    }
+
+    /// The system prompt for one capability turn.
+    pub fn system(&self, context: &SystemContext<'_>) -> Result<String, PromptError> {
+        self.render("system.md.j2", context)
+    }
+
+    /// The message a consulted capability receives from the one consulting it.
+    pub fn consult_message(
+        &self,
+        from: &str,
+        question: &str,
+        context: Option<&str>,
+    ) -> Result<String, PromptError> {
+        self.render(
+            "consult.md.j2",
+            &ConsultContext {
+                from,
+                question,
+                context,
+            },
+        )
+    }
+
+    fn render(
+        &self,
+        template: &'static str,
+        context: &impl Serialize,
+    ) -> Result<String, PromptError> {
+        let wrap = |source| PromptError { template, source };
+        self.env
+            .get_template(template)
+            .and_then(|t| t.render(context))
+            .map_err(wrap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capability() -> Capability {
+        Capability {
+            id: "demo".into(),
+            name: "Demo Coach".into(),
+            description: "A demo.".into(),
+            mode: None,
+            when_to_invoke: vec!["always".into()],
+            settings: Default::default(),
+            body: "# Demo Coach\n\n## Identity\n\nYou are a {{ not_a_variable }} coach.".into(),
+            sections: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn system_prompt_carries_the_persona_and_tools() {
+        let prompts = Prompts::new().expect("templates compile");
+        let cap = capability();
+        let tool = ToolDefinition {
+            name: "consult_growth_advisor".into(),
+            description: "Ask the Growth Advisor.".into(),
+            parameters: serde_json::json!({}),
+        };
+        let text = prompts
+            .system(&SystemContext {
+                capability: (&cap).into(),
+                tools: vec![(&tool).into()],
+                consulted_by: None,
+                customer: Some("acme"),
+            })
+            .expect("renders");
+        // The persona is data, not template: its braces come through untouched.
+        assert!(text.starts_with("# Demo Coach"));
+        assert!(text.contains("You are a {{ not_a_variable }} coach."));
+        assert!(text.contains("- `consult_growth_advisor`: Ask the Growth Advisor."));
+        assert!(text.contains("The current customer is `acme`."));
+        assert!(!text.contains("is consulting you"));
+    }
+
+    #[test]
+    fn consulted_prompt_says_who_asks_and_lists_no_tools() {
+        let prompts = Prompts::new().expect("templates compile");
+        let cap = capability();
+        let text = prompts
+            .system(&SystemContext {
+                capability: (&cap).into(),
+                tools: Vec::new(),
+                consulted_by: Some("Strategic PM Coach"),
+                customer: None,
+            })
+            .expect("renders");
+        assert!(text.contains("Strategic PM Coach is consulting you"));
+        assert!(!text.contains("## Tools"));
+        assert!(!text.contains("current customer"));
+    }
+
+    #[test]
+    fn consult_message_includes_context_only_when_given() {
+        let prompts = Prompts::new().expect("templates compile");
+        let with = prompts
+            .consult_message("Coach", "How to price?", Some("Series B SaaS"))
+            .expect("renders");
+        assert_eq!(
+            with,
+            "Coach asks: How to price?\n\nContext from Coach:\nSeries B SaaS"
+        );
+        let without = prompts
+            .consult_message("Coach", "How to price?", None)
+            .expect("renders");
+        assert_eq!(without, "Coach asks: How to price?");
+    }
+
+    #[test]
+    fn undefined_variables_are_errors() {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.add_template("t", "{{ missing }}").expect("compiles");
+        let rendered = env
+            .get_template("t")
+            .and_then(|t| t.render(minijinja::context! {}));
+        assert!(rendered.is_err());
+        // And our own templates refuse a context that lacks a field they use.
+        let prompts = Prompts::new().expect("templates compile");
+        let err = prompts
+            .render(
+                "system.md.j2",
+                &minijinja::context! { tools => Vec::<u8>::new() },
+            )
+            .expect_err("capability is missing");
+        assert!(err.to_string().contains("system.md.j2"), "{err}");
+    }
+}
