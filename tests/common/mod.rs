@@ -1,0 +1,109 @@
+//! Shared integration-test harness: the real pmcoach server on 127.0.0.1:0 in
+//! front of a scripted fake OpenAI-compatible upstream, also on port 0.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod fake_upstream;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pmcoach::config::{Config, ModelConfig};
+use pmcoach::limits::Limits;
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub use fake_upstream::{FakeUpstream, Step, call, text, tool_calls};
+
+/// The API key the tests configure; it must never come back to a client.
+pub const TEST_API_KEY: &str = "sk-test-secret-0123456789";
+
+/// The repository's capabilities directory.
+pub fn capabilities_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("capabilities")
+}
+
+/// A configuration pointing at `upstream` (or at no model when `None`).
+pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        capabilities_dir: capabilities_dir(),
+        default_capability: "strategic-pm-coach".into(),
+        model: ModelConfig {
+            base_url: upstream.map_or_else(|| "http://127.0.0.1:9/v1".into(), |u| u.base_url()),
+            api_key: upstream.map(|_| SecretString::from(TEST_API_KEY)),
+            model: upstream.map(|_| "fake-model".to_string()),
+            temperature: None,
+            max_output_tokens: None,
+            timeout: Duration::from_secs(20),
+        },
+        limits: Limits::default(),
+    }
+}
+
+/// A running pmcoach server.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// A client for it.
+    pub client: reqwest::Client,
+}
+
+impl TestServer {
+    /// Starts the real server (the library's `run`) with `config`.
+    pub async fn start(config: Config) -> TestServer {
+        let state = pmcoach::app::build(&config).expect("app builds");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(pmcoach::http::run(listener, state, std::future::pending()));
+        TestServer {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// POSTs JSON and returns status and parsed body.
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("request reaches the server");
+        read(response).await
+    }
+
+    /// GETs a path and returns status and parsed body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request reaches the server");
+        read(response).await
+    }
+}
+
+/// Status and JSON body; a body that is not JSON fails the test, since every
+/// answer of ours is JSON.
+pub async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|err| panic!("status {status}: body is not JSON ({err}): {text:?}"));
+    (status, body)
+}
+
+/// The system prompt (first message) of a recorded upstream request.
+pub fn system_prompt(request: &Value) -> &str {
+    let first = &request["messages"][0];
+    assert_eq!(first["role"], "system", "first message is the system prompt");
+    first["content"].as_str().expect("system content is text")
+}
+
+/// The messages of a recorded upstream request.
+pub fn messages(request: &Value) -> &Vec<Value> {
+    request["messages"].as_array().expect("messages array")
+}
