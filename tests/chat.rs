@@ -43,7 +43,10 @@ async fn the_coach_answers_with_its_frameworks_in_the_system_prompt() {
     upstream.push(text("Ask what decisions the PRDs must enable."));
 
     let (status, body) = server
-        .post("/v1/chat", &json!({"message": "My client wants me to write PRDs."}))
+        .post(
+            "/v1/chat",
+            &json!({"message": "My client wants me to write PRDs."}),
+        )
         .await;
 
     assert_eq!(status, 200, "{body}");
@@ -69,7 +72,10 @@ async fn the_coach_answers_with_its_frameworks_in_the_system_prompt() {
         "NOW (0-3 mo)",
         "### Phase 5: Graduation Planning",
     ] {
-        assert!(system.contains(framework), "system prompt lacks {framework:?}");
+        assert!(
+            system.contains(framework),
+            "system prompt lacks {framework:?}"
+        );
     }
     // The coach is offered one consult tool per sibling, described from their data.
     let tools: Vec<&str> = request["tools"]
@@ -150,7 +156,10 @@ async fn consulting_a_sibling_runs_it_with_its_own_system_prompt() {
     assert!(system.contains("Playing to Win"));
     assert!(system.contains("Strategic PM Coach is consulting you"));
     assert!(!system.contains("Fractional PM Value Ladder"));
-    assert!(sibling.get("tools").is_none(), "a sibling cannot consult further");
+    assert!(
+        sibling.get("tools").is_none(),
+        "a sibling cannot consult further"
+    );
     let question = &messages(sibling)[1];
     assert_eq!(
         question["content"],
@@ -163,7 +172,10 @@ async fn consulting_a_sibling_runs_it_with_its_own_system_prompt() {
     let last = messages(resumed).last().expect("messages");
     assert_eq!(last["role"], "tool");
     assert_eq!(last["tool_call_id"], "call_1");
-    assert_eq!(last["content"], "Pick the beachhead where you can win outright.");
+    assert_eq!(
+        last["content"],
+        "Pick the beachhead where you can win outright."
+    );
     assert_no_dangling_calls(resumed);
 
     // Usage adds up all three model calls.
@@ -175,7 +187,10 @@ async fn consulting_a_sibling_runs_it_with_its_own_system_prompt() {
             &json!({"message": "x", "session_id": body["session_id"]}),
         )
         .await;
-    assert_eq!(again["error"]["code"], "upstream_error", "script is exhausted");
+    assert_eq!(
+        again["error"]["code"], "upstream_error",
+        "script is exhausted"
+    );
 }
 
 #[tokio::test]
@@ -187,7 +202,11 @@ async fn parallel_tool_calls_all_run_and_results_keep_call_order() {
         let system = system_prompt(&request).to_string();
         if n == 0 {
             tool_calls(vec![
-                call("a", "consult_growth_advisor", r#"{"question":"How do I grow?"}"#),
+                call(
+                    "a",
+                    "consult_growth_advisor",
+                    r#"{"question":"How do I grow?"}"#,
+                ),
                 call(
                     "b",
                     "consult_relationship_advisor",
@@ -219,7 +238,10 @@ async fn parallel_tool_calls_all_run_and_results_keep_call_order() {
         .iter()
         .map(|c| c["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(names, ["consult_growth_advisor", "consult_relationship_advisor"]);
+    assert_eq!(
+        names,
+        ["consult_growth_advisor", "consult_relationship_advisor"]
+    );
 
     let requests = upstream.requests();
     assert_eq!(requests.len(), 4, "coach, two siblings, coach");
@@ -265,7 +287,10 @@ async fn a_model_that_calls_tools_forever_is_stopped_at_the_step_limit() {
     assert_eq!(status, 502, "{body}");
     assert_eq!(body["error"]["code"], "model_error");
     let message = body["error"]["message"].as_str().expect("message");
-    assert!(message.contains("did not finish within 3 steps"), "{message}");
+    assert!(
+        message.contains("did not finish within 3 steps"),
+        "{message}"
+    );
     let requests = upstream.requests();
     assert_eq!(requests.len(), 3);
     for request in &requests {
@@ -281,7 +306,11 @@ async fn malformed_tool_arguments_go_back_to_the_model_which_recovers() {
     let (upstream, server) = setup().await;
     upstream.push_all([
         tool_calls(vec![
-            call("bad_json", "consult_growth_advisor", r#"{"question": "cut off"#),
+            call(
+                "bad_json",
+                "consult_growth_advisor",
+                r#"{"question": "cut off"#,
+            ),
             call("no_such", "consult_the_oracle", r#"{"question":"?"}"#),
         ]),
         tool_calls(vec![call(
@@ -303,7 +332,10 @@ async fn malformed_tool_arguments_go_back_to_the_model_which_recovers() {
         .await;
 
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["reply"], "Start by saying no to one misaligned request.");
+    assert_eq!(
+        body["reply"],
+        "Start by saying no to one misaligned request."
+    );
     let oks: Vec<bool> = body["tool_calls"]
         .as_array()
         .expect("calls")
@@ -311,7 +343,10 @@ async fn malformed_tool_arguments_go_back_to_the_model_which_recovers() {
         .map(|c| c["ok"].as_bool().expect("ok"))
         .collect();
     assert_eq!(oks, [false, false, false, true]);
-    assert_eq!(body["tool_calls"][0]["arguments"], r#"{"question": "cut off"#);
+    assert_eq!(
+        body["tool_calls"][0]["arguments"],
+        r#"{"question": "cut off"#
+    );
 
     let requests = upstream.requests();
     let tool_results = |request: &Value| -> Vec<String> {
@@ -361,7 +396,10 @@ async fn an_upstream_failure_is_a_sanitised_502_and_the_server_keeps_serving() {
     let message = body["error"]["message"].as_str().expect("message");
     assert!(message.contains("HTTP 500"), "{message}");
     let raw = body.to_string();
-    assert!(!raw.contains("exploded") && !raw.contains(TEST_API_KEY), "{raw}");
+    assert!(
+        !raw.contains("exploded") && !raw.contains(TEST_API_KEY),
+        "{raw}"
+    );
 
     failing.store(false, Ordering::SeqCst);
     let (status, body) = server.post("/v1/chat", &json!({"message": "hello"})).await;
@@ -410,7 +448,10 @@ async fn a_session_carries_its_history_into_the_next_turn() {
 
     assert_eq!(status, 200, "{second}");
     assert_eq!(second["session_id"], session_id);
-    assert_eq!(second["capability"], "growth-advisor", "the session's capability");
+    assert_eq!(
+        second["capability"], "growth-advisor",
+        "the session's capability"
+    );
     let request = &upstream.requests()[1].body;
     assert!(system_prompt(request).starts_with("# Growth Advisor"));
     let turns: Vec<(&str, &str)> = messages(request)[1..]

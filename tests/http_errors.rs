@@ -15,7 +15,9 @@ fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["error"]["code"], want_code, "{body}");
     assert!(
-        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
         "{body}"
     );
 }
@@ -37,7 +39,12 @@ async fn malformed_and_invalid_bodies_are_400() {
 
     let (status, body) = read(raw(r#"{"customer":"acme"}"#).await.expect("send")).await;
     assert_error(status, &body, 400, "invalid_request");
-    assert!(body["error"]["message"].as_str().unwrap_or("").contains("message"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("message")
+    );
 
     let (status, body) = server.post("/v1/chat", &json!({"message": "   "})).await;
     assert_error(status, &body, 400, "invalid_request");
@@ -62,7 +69,11 @@ async fn malformed_and_invalid_bodies_are_400() {
     let (status, body) = read(response).await;
     assert_error(status, &body, 415, "unsupported_media_type");
 
-    assert_eq!(upstream.request_count(), 0, "no bad request reached the model");
+    assert_eq!(
+        upstream.request_count(),
+        0,
+        "no bad request reached the model"
+    );
 }
 
 #[tokio::test]
@@ -82,7 +93,10 @@ async fn oversized_messages_and_bodies_are_refused() {
 async fn unknown_capabilities_sessions_and_routes_are_404() {
     let (_upstream, server) = setup().await;
     let (status, body) = server
-        .post("/v1/chat", &json!({"message": "hi", "capability": "oracle"}))
+        .post(
+            "/v1/chat",
+            &json!({"message": "hi", "capability": "oracle"}),
+        )
         .await;
     assert_error(status, &body, 404, "unknown_capability");
 
@@ -116,7 +130,11 @@ async fn without_a_model_chat_is_503_with_advice_and_the_rest_works() {
         .expect("coach listed");
     assert_eq!(coach["name"], "Strategic PM Coach");
     assert_eq!(coach["default"], true);
-    assert!(coach["description"].as_str().is_some_and(|d| d.contains("fractional PMs")));
+    assert!(
+        coach["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("fractional PMs"))
+    );
     assert_eq!(coach["when_to_invoke"].as_array().map(Vec::len), Some(6));
 
     let health = server

@@ -74,14 +74,6 @@ pub enum Problem {
     /// The id is not a slug.
     #[error("id {0:?} is not a lowercase slug (letters, digits, inner hyphens)")]
     BadId(String),
-    /// Front matter id and folder name disagree.
-    #[error("id {id:?} does not match its folder {folder:?}")]
-    IdMismatch {
-        /// The id in front matter.
-        id: String,
-        /// The folder's name.
-        folder: String,
-    },
     /// Two folders define the same id.
     #[error("duplicate id {id:?}, already defined in {first}")]
     Duplicate {

@@ -51,7 +51,8 @@ pub struct Section {
 }
 
 /// Parses a capability from its text. `folder_id` is the name of the folder the
-/// file lives in, which is the id unless front matter says otherwise.
+/// file lives in, which is the id unless front matter gives one (so a variant can
+/// live in `coach-v2/` under the id it replaces).
 pub(super) fn parse(folder_id: &str, text: &str) -> Result<Capability, Vec<Problem>> {
     let (front, body) = split_front_matter(text).map_err(|p| vec![p])?;
     let front: FrontMatter = match front {
@@ -64,11 +65,6 @@ pub(super) fn parse(folder_id: &str, text: &str) -> Result<Capability, Vec<Probl
     let id = front.id.clone().unwrap_or_else(|| folder_id.to_string());
     if !is_valid_id(&id) {
         problems.push(Problem::BadId(id.clone()));
-    } else if id != folder_id {
-        problems.push(Problem::IdMismatch {
-            id: id.clone(),
-            folder: folder_id.to_string(),
-        });
     }
 
     let (title, sections) = outline(body);
@@ -321,12 +317,12 @@ mod tests {
     }
 
     #[test]
-    fn ids_must_be_slugs_matching_the_folder() {
+    fn ids_must_be_slugs() {
         let problems = parse("Demo Dir", &MINIMAL.replace("id: demo\n", "")).expect_err("bad");
         assert!(matches!(&problems[..], [Problem::BadId(id)] if id == "Demo Dir"));
-        let problems = parse("other", MINIMAL).expect_err("mismatch");
-        assert!(matches!(&problems[..], [Problem::IdMismatch { .. }]));
-        for bad in ["", "-a", "a-", "a/b", "..", "A", "a b"] {
+        let renamed = parse("demo-v2", MINIMAL).expect("front matter id wins");
+        assert_eq!(renamed.id, "demo");
+        for bad in ["", "-a", "a-", "a/b", "..", "A", "a b", &"a".repeat(49)] {
             assert!(!is_valid_id(bad), "{bad:?} accepted");
         }
         assert!(is_valid_id("strategic-pm-coach"));

@@ -1,6 +1,6 @@
 //! Shared integration-test harness: the real pmcoach server on 127.0.0.1:0 in
 //! front of a scripted fake OpenAI-compatible upstream, also on port 0.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 pub mod fake_upstream;
 
@@ -99,7 +99,10 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
 /// The system prompt (first message) of a recorded upstream request.
 pub fn system_prompt(request: &Value) -> &str {
     let first = &request["messages"][0];
-    assert_eq!(first["role"], "system", "first message is the system prompt");
+    assert_eq!(
+        first["role"], "system",
+        "first message is the system prompt"
+    );
     first["content"].as_str().expect("system content is text")
 }
 
