@@ -10,6 +10,7 @@ use crate::http::AppState;
 use crate::model::{ChatModel, ModelError, OpenAiModel};
 use crate::prompt::{PromptError, Prompts};
 use crate::session::MemorySessions;
+use crate::templates::{TemplateError, Templates};
 
 /// Why the application could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +18,9 @@ pub enum StartupError {
     /// One or more capability files are invalid; each error names its file.
     #[error("invalid capabilities:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Capabilities(Vec<CapabilityError>),
+    /// One or more output templates are invalid; each error names its file.
+    #[error("invalid output templates:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Templates(Vec<TemplateError>),
     /// A prompt template does not compile.
     #[error(transparent)]
     Prompt(#[from] PromptError),
@@ -45,11 +49,15 @@ pub fn build_with_model(
         CapabilitySet::load_dir(&config.capabilities_dir, &config.default_capability)
             .map_err(StartupError::Capabilities)?,
     );
+    let templates = Arc::new(
+        Templates::load(capabilities.iter().map(|c| &**c)).map_err(StartupError::Templates)?,
+    );
     let prompts = Arc::new(Prompts::new()?);
     let agent = model
         .map(|model| {
             Agent::new(
                 Arc::clone(&capabilities),
+                Arc::clone(&templates),
                 prompts,
                 model,
                 config.limits.clone(),
@@ -59,6 +67,7 @@ pub fn build_with_model(
         .map_err(StartupError::Agent)?;
     Ok(AppState {
         capabilities,
+        templates,
         agent,
         sessions: Arc::new(MemorySessions::new()),
         limits: config.limits.clone(),

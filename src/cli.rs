@@ -11,10 +11,12 @@ use tokio::net::TcpListener;
 
 use crate::agent::TurnInput;
 use crate::app;
+use crate::atomic;
 use crate::capability::{self, Capability};
 use crate::config::{Config, NO_MODEL_ADVICE};
 use crate::model::Message;
 use crate::session::new_session_id;
+use crate::templates::{FillError, Templates};
 
 /// An LLM-backed Strategic PM Coach for fractional product managers.
 #[derive(Debug, Parser)]
@@ -48,6 +50,19 @@ pub enum Command {
         /// Customer the conversation is about.
         #[arg(long)]
         customer: Option<String>,
+    },
+    /// List the output templates with their fields.
+    Templates,
+    /// Render a template offline from a JSON file of fields.
+    Render {
+        /// Template id (see `pmcoach templates`).
+        template: String,
+        /// JSON file with the fields.
+        #[arg(long, value_name = "FILE.json")]
+        fields: PathBuf,
+        /// Write the document here (atomically) instead of to stdout.
+        #[arg(long, value_name = "FILE.md")]
+        out: Option<PathBuf>,
     },
     /// List the capabilities, or check a directory of them.
     Capabilities {
@@ -103,6 +118,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             capability,
             customer,
         } => chat(&config, capability.as_deref(), customer.as_deref()).await,
+        Command::Templates => list_templates(&config),
+        Command::Render {
+            template,
+            fields,
+            out,
+        } => render(&config, &template, &fields, out.as_deref()),
         Command::Capabilities { action } => match action {
             None | Some(CapabilitiesAction::List) => list_capabilities(&config),
             Some(CapabilitiesAction::Check { dir }) => check_capabilities(&config, dir.as_deref()),
@@ -273,6 +294,7 @@ fn list_capabilities(config: &Config) -> Result<(), String> {
 fn check_capabilities(config: &Config, dir: Option<&Path>) -> Result<(), String> {
     let checked_dir = dir.unwrap_or(&config.capabilities_dir);
     let capabilities = load(checked_dir)?;
+    let templates = load_templates(&capabilities)?;
     if dir.is_none()
         && !capabilities
             .iter()
@@ -285,16 +307,132 @@ fn check_capabilities(config: &Config, dir: Option<&Path>) -> Result<(), String>
         ));
     }
     println!(
-        "{}: {} capabilities ok ({})",
+        "{}: {} capabilities ok ({}), {} templates ok",
         checked_dir.display(),
         capabilities.len(),
         capabilities
             .iter()
             .map(|c| c.id.as_str())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        templates.iter().count()
     );
     Ok(())
+}
+
+fn load_templates(capabilities: &[Capability]) -> Result<Templates, String> {
+    Templates::load(capabilities).map_err(|errors| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+fn list_templates(config: &Config) -> Result<(), String> {
+    let templates = load_templates(&load(&config.capabilities_dir)?)?;
+    for template in templates.iter() {
+        println!(
+            "{}  {} ({}; {})",
+            template.id, template.title, template.capability, template.phase
+        );
+        println!("  {}", template.description);
+        for line in field_outline(&template.schema, "  ") {
+            println!("{line}");
+        }
+        println!();
+    }
+    Ok(())
+}
+
+/// One line per field: name (`*` when required), type, allowed values, and the
+/// fields of nested objects and table rows, indented.
+fn field_outline(schema: &serde_json::Value, indent: &str) -> Vec<String> {
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for (name, property) in properties {
+        let star = if required.contains(&name.as_str()) {
+            "*"
+        } else {
+            ""
+        };
+        let (kind, nested) = match property["type"].as_str() {
+            Some("array") if property["items"]["type"] == "object" => {
+                ("table of rows".to_string(), Some(&property["items"]))
+            }
+            Some("array") => (
+                match property["items"]["enum"].as_array() {
+                    Some(values) => format!("list of: {}", enum_values(values)),
+                    None => "list".to_string(),
+                },
+                None,
+            ),
+            Some("object") => ("object".to_string(), Some(property)),
+            Some(other) => (other.to_string(), None),
+            None => match property["enum"].as_array() {
+                Some(values) => (format!("one of: {}", enum_values(values)), None),
+                None => ("value".to_string(), None),
+            },
+        };
+        let kind = match property["enum"].as_array() {
+            Some(values) if property["type"].is_string() => {
+                format!("one of: {}", enum_values(values))
+            }
+            _ => kind,
+        };
+        lines.push(format!("{indent}{name}{star}: {kind}"));
+        if let Some(nested) = nested {
+            lines.extend(field_outline(nested, &format!("{indent}  ")));
+        }
+    }
+    lines
+}
+
+fn enum_values(values: &[serde_json::Value]) -> String {
+    values
+        .iter()
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn render(
+    config: &Config,
+    template: &str,
+    fields: &Path,
+    out: Option<&Path>,
+) -> Result<(), String> {
+    let templates = load_templates(&load(&config.capabilities_dir)?)?;
+    let text = std::fs::read_to_string(fields)
+        .map_err(|err| format!("{}: cannot read: {err}", fields.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|err| format!("{}: not valid JSON: {err}", fields.display()))?;
+    let artifact = templates.fill(template, value).map_err(|err| match err {
+        FillError::Fields(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {e}", fields.display()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => format!("{}: {other}", fields.display()),
+    })?;
+    for correction in &artifact.corrections {
+        eprintln!("corrected: {correction}");
+    }
+    match out {
+        Some(path) => atomic::write_atomic(path, artifact.markdown.as_bytes())
+            .map_err(|err| format!("{}: cannot write: {err}", path.display())),
+        None => {
+            print!("{}", artifact.markdown);
+            Ok(())
+        }
+    }
 }
 
 fn load(dir: &Path) -> Result<Vec<Capability>, String> {

@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod app;
+pub mod atomic;
 pub mod capability;
 pub mod cli;
 pub mod config;
@@ -15,4 +16,5 @@ pub mod limits;
 pub mod model;
 pub mod prompt;
 pub mod session;
+pub mod templates;
 pub mod tools;

@@ -5,6 +5,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::capability::Capability;
+use crate::templates::OutputTemplate;
 use crate::tools::ToolDefinition;
 
 /// Each prompt template, by name, with its source.
@@ -35,6 +36,8 @@ pub struct SystemContext<'a> {
     pub capability: CapabilityView<'a>,
     /// The tools it may call this turn.
     pub tools: Vec<ToolView<'a>>,
+    /// Its output templates (filled with the `fill_template` tool).
+    pub templates: Vec<TemplateView<'a>>,
     /// Display name of the capability consulting this one, if any.
     pub consulted_by: Option<&'a str>,
     /// The customer this turn is about, if any.
@@ -76,6 +79,30 @@ impl<'a> From<&'a ToolDefinition> for ToolView<'a> {
         Self {
             name: &tool.name,
             description: &tool.description,
+        }
+    }
+}
+
+/// An output template as the prompt lists it.
+#[derive(Debug, Serialize)]
+pub struct TemplateView<'a> {
+    /// Template id.
+    pub id: &'a str,
+    /// Document name.
+    pub title: &'a str,
+    /// The workflow phase it belongs to.
+    pub phase: &'a str,
+    /// When it fits.
+    pub description: &'a str,
+}
+
+impl<'a> From<&'a OutputTemplate> for TemplateView<'a> {
+    fn from(template: &'a OutputTemplate) -> Self {
+        Self {
+            id: &template.id,
+            title: &template.title,
+            phase: &template.phase,
+            description: &template.description,
         }
     }
 }
@@ -152,6 +179,7 @@ mod tests {
             settings: Default::default(),
             body: "# Demo Coach\n\n## Identity\n\nYou are a {{ not_a_variable }} coach.".into(),
             sections: Vec::new(),
+            dir: Default::default(),
         }
     }
 
@@ -168,6 +196,12 @@ mod tests {
             .system(&SystemContext {
                 capability: (&cap).into(),
                 tools: vec![(&tool).into()],
+                templates: vec![TemplateView {
+                    id: "value-check",
+                    title: "Value Check",
+                    phase: "Phase 1: Assessment",
+                    description: "Where the engagement stands.",
+                }],
                 consulted_by: None,
                 customer: Some("acme"),
             })
@@ -178,6 +212,9 @@ mod tests {
         assert!(text.contains("- `consult_growth_advisor`: Ask the Growth Advisor."));
         assert!(text.contains("The current customer is `acme`."));
         assert!(!text.contains("is consulting you"));
+        assert!(text.contains(
+            "- `value-check` (Value Check, Phase 1: Assessment): Where the engagement stands."
+        ));
     }
 
     #[test]
@@ -188,12 +225,14 @@ mod tests {
             .system(&SystemContext {
                 capability: (&cap).into(),
                 tools: Vec::new(),
+                templates: Vec::new(),
                 consulted_by: Some("Strategic PM Coach"),
                 customer: None,
             })
             .expect("renders");
         assert!(text.contains("Strategic PM Coach is consulting you"));
         assert!(!text.contains("## Tools"));
+        assert!(!text.contains("## Output templates"));
         assert!(!text.contains("current customer"));
     }
 

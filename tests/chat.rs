@@ -87,6 +87,7 @@ async fn the_coach_answers_with_its_frameworks_in_the_system_prompt() {
     assert_eq!(
         tools,
         [
+            "fill_template",
             "consult_exec_comms_specialist",
             "consult_growth_advisor",
             "consult_relationship_advisor",

@@ -14,7 +14,8 @@ use crate::capability::{Capability, CapabilitySet};
 use crate::limits::Limits;
 use crate::model::{ChatModel, Message, ModelError, Usage};
 use crate::prompt::{PromptError, Prompts};
-use crate::tools::{ConsultTool, Tool, ToolContext};
+use crate::templates::{Artifact, Templates};
+use crate::tools::{ConsultTool, FillTemplateTool, Tool, ToolContext};
 
 /// Runs capability turns. Cheap to clone.
 #[derive(Clone)]
@@ -24,9 +25,11 @@ pub struct Agent {
 
 struct Inner {
     capabilities: Arc<CapabilitySet>,
+    templates: Arc<Templates>,
     prompts: Arc<Prompts>,
     model: Arc<dyn ChatModel>,
     consult_tools: BTreeMap<String, Arc<ConsultTool>>,
+    fill_tools: BTreeMap<String, Arc<FillTemplateTool>>,
     limits: Limits,
 }
 
@@ -58,6 +61,8 @@ pub struct TurnOutcome {
     pub usage: Usage,
     /// Model calls made at this turn's level.
     pub steps: usize,
+    /// Documents rendered during the turn, in order.
+    pub artifacts: Vec<Artifact>,
 }
 
 /// One tool call as reported to the client.
@@ -97,9 +102,11 @@ pub enum AgentError {
 }
 
 impl Agent {
-    /// Builds the agent and the consult tool of every capability.
+    /// Builds the agent, the consult tool of every capability and the
+    /// `fill_template` tool of every capability that has templates.
     pub fn new(
         capabilities: Arc<CapabilitySet>,
+        templates: Arc<Templates>,
         prompts: Arc<Prompts>,
         model: Arc<dyn ChatModel>,
         limits: Limits,
@@ -111,12 +118,22 @@ impl Agent {
                     .map(|tool| (capability.id.clone(), Arc::new(tool)))
             })
             .collect::<Result<_, _>>()?;
+        let mut fill_tools = BTreeMap::new();
+        for capability in capabilities.iter() {
+            let own = templates.for_capability(&capability.id);
+            if !own.is_empty() {
+                let tool = FillTemplateTool::new(Arc::clone(&templates), own)?;
+                fill_tools.insert(capability.id.clone(), Arc::new(tool));
+            }
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 capabilities,
+                templates,
                 prompts,
                 model,
                 consult_tools,
+                fill_tools,
                 limits,
             }),
         })
@@ -125,6 +142,11 @@ impl Agent {
     /// The capabilities this agent serves.
     pub fn capabilities(&self) -> &Arc<CapabilitySet> {
         &self.inner.capabilities
+    }
+
+    /// The output templates.
+    pub fn templates(&self) -> &Arc<Templates> {
+        &self.inner.templates
     }
 
     /// The model's name.
@@ -171,17 +193,22 @@ impl Agent {
         .await
     }
 
-    /// The tools `capability` may call at `depth`: consulting every other
-    /// capability, while the depth limit allows.
+    /// The tools `capability` may call at `depth`: filling its own templates,
+    /// and consulting every other capability while the depth limit allows.
     pub fn tools_for(&self, capability: &Capability, depth: usize) -> Vec<Arc<dyn Tool>> {
-        if depth >= self.inner.limits.max_consult_depth {
-            return Vec::new();
+        let mut tools: Vec<Arc<dyn Tool>> = Vec::new();
+        if let Some(fill) = self.inner.fill_tools.get(&capability.id) {
+            tools.push(Arc::clone(fill) as Arc<dyn Tool>);
         }
-        self.inner
-            .consult_tools
-            .iter()
-            .filter(|(id, _)| **id != capability.id)
-            .map(|(_, tool)| Arc::clone(tool) as Arc<dyn Tool>)
-            .collect()
+        if depth < self.inner.limits.max_consult_depth {
+            tools.extend(
+                self.inner
+                    .consult_tools
+                    .iter()
+                    .filter(|(id, _)| **id != capability.id)
+                    .map(|(_, tool)| Arc::clone(tool) as Arc<dyn Tool>),
+            );
+        }
+        tools
     }
 }

@@ -12,7 +12,7 @@ use super::step::{self, Next};
 use super::{Agent, AgentError, ToolCallRecord, TurnOutcome};
 use crate::capability::Capability;
 use crate::model::{Message, ModelRequest, ToolCall, Usage};
-use crate::prompt::{SystemContext, ToolView};
+use crate::prompt::{SystemContext, TemplateView, ToolView};
 use crate::tools::{Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
 
 /// Everything one run of the loop needs.
@@ -54,9 +54,11 @@ impl Agent {
         let tools = self.tools_for(turn.capability, turn.depth);
         let definitions: Vec<ToolDefinition> =
             tools.iter().map(|tool| tool.definition().clone()).collect();
+        let templates = inner.templates.for_capability(&turn.capability.id);
         let system = inner.prompts.system(&SystemContext {
             capability: turn.capability.into(),
             tools: definitions.iter().map(ToolView::from).collect(),
+            templates: templates.iter().map(|t| TemplateView::from(&**t)).collect(),
             consulted_by: turn.consulted_by,
             customer: turn.customer,
         })?;
@@ -76,6 +78,7 @@ impl Agent {
         };
         let mut usage = Usage::default();
         let mut records = Vec::new();
+        let mut artifacts = Vec::new();
         let max_steps = inner.limits.max_steps;
 
         for step in 1..=max_steps {
@@ -115,15 +118,17 @@ impl Agent {
                         tool_calls: records,
                         usage,
                         steps: step,
+                        artifacts,
                     });
                 }
                 Next::Empty => return Err(AgentError::EmptyReply),
                 Next::RunTools { run, refused } => {
                     let results =
                         join_all(run.iter().map(|call| run_tool(&tools, context, call))).await;
-                    for (call, (result, duration_ms)) in run.iter().zip(results) {
-                        if let Ok(output) = &result {
+                    for (call, (mut result, duration_ms)) in run.iter().zip(results) {
+                        if let Ok(output) = &mut result {
                             usage += output.usage;
+                            artifacts.append(&mut output.artifacts);
                         }
                         records.push(record(call, &result, duration_ms));
                         messages.push(Message::Tool {

@@ -33,6 +33,8 @@ pub struct Capability {
     pub body: String,
     /// The H2 sections of `body`.
     pub sections: Vec<Section>,
+    /// The folder the definition was loaded from (its `templates/` live there).
+    pub dir: PathBuf,
 }
 
 impl Capability {
@@ -199,7 +201,10 @@ pub fn load_file(path: &Path) -> Result<Capability, Vec<CapabilityError>> {
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let text = std::fs::read_to_string(path).map_err(|err| vec![at(Problem::Unreadable(err))])?;
-    parse::parse(&folder_id, &text).map_err(|problems| problems.into_iter().map(at).collect())
+    let mut capability = parse::parse(&folder_id, &text)
+        .map_err(|problems| problems.into_iter().map(at).collect::<Vec<_>>())?;
+    capability.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(capability)
 }
 
 /// Every capability under `dir` that parses, and every error met on the way.

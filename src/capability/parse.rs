@@ -108,6 +108,7 @@ pub(super) fn parse(folder_id: &str, text: &str) -> Result<Capability, Vec<Probl
             settings: front.settings,
             body: body.trim().to_string(),
             sections,
+            dir: std::path::PathBuf::new(),
         }),
         _ => Err(problems),
     }

@@ -9,6 +9,7 @@ use crate::agent::{ToolCallRecord, TurnInput};
 use crate::capability::is_valid_id;
 use crate::model::Usage;
 use crate::session::{TurnRecord, new_session_id};
+use crate::templates::Artifact;
 
 /// The request body.
 #[derive(Debug, Deserialize)]
@@ -35,6 +36,8 @@ pub struct ChatResponse {
     pub reply: String,
     /// Tools called on the way, in order.
     pub tool_calls: Vec<ToolCallRecord>,
+    /// Documents rendered from templates during the turn.
+    pub artifacts: Vec<Artifact>,
     /// Tokens spent, including consulted capabilities.
     pub usage: Usage,
 }
@@ -121,6 +124,7 @@ pub(super) async fn chat(
         capability: capability.id.clone(),
         reply: outcome.reply,
         tool_calls: outcome.tool_calls,
+        artifacts: outcome.artifacts,
         usage: outcome.usage,
     }))
 }

@@ -25,12 +25,15 @@ use crate::agent::Agent;
 use crate::capability::CapabilitySet;
 use crate::limits::Limits;
 use crate::session::SessionStore;
+use crate::templates::Templates;
 
 /// What every handler can reach. Cheap to clone: all fields are shared.
 #[derive(Clone)]
 pub struct AppState {
     /// The loaded capabilities.
     pub capabilities: Arc<CapabilitySet>,
+    /// Their output templates.
+    pub templates: Arc<Templates>,
     /// The agent, or `None` when no model is configured (chat answers 503).
     pub agent: Option<Agent>,
     /// Where conversations are kept.

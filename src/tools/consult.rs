@@ -96,6 +96,7 @@ impl Tool for ConsultTool {
             content: outcome.reply,
             usage: outcome.usage,
             capability: Some(self.target.id.clone()),
+            artifacts: outcome.artifacts,
         })
     }
 }

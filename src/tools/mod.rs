@@ -3,6 +3,7 @@
 
 mod args;
 mod consult;
+mod fill_template;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -10,10 +11,12 @@ use serde_json::Value;
 
 pub use args::ArgsSchema;
 pub use consult::{ConsultArgs, ConsultTool};
+pub use fill_template::{FILL_TEMPLATE, FillTemplateArgs, FillTemplateTool};
 
 use crate::agent::Agent;
 use crate::capability::Capability;
 use crate::model::Usage;
+use crate::templates::Artifact;
 
 /// A tool as the model sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,6 +38,8 @@ pub struct ToolOutput {
     pub usage: Usage,
     /// The capability that answered, for consult tools.
     pub capability: Option<String>,
+    /// Documents the call produced (directly, or inside a consulted capability).
+    pub artifacts: Vec<Artifact>,
 }
 
 /// A failed tool call. The message goes back to the model so it can correct the
