@@ -254,7 +254,11 @@ async fn chat(
                     );
                 }
                 history.extend(outcome.messages);
-                let text = format!("{}\n\n", outcome.reply);
+                let mut text = format!("{}\n\n", outcome.reply);
+                for artifact in &outcome.artifacts {
+                    text.push_str(&artifact.markdown);
+                    text.push('\n');
+                }
                 stdout
                     .write_all(text.as_bytes())
                     .await

@@ -157,8 +157,15 @@ async fn consulting_a_sibling_runs_it_with_its_own_system_prompt() {
     assert!(system.contains("Playing to Win"));
     assert!(system.contains("Strategic PM Coach is consulting you"));
     assert!(!system.contains("Fractional PM Value Ladder"));
-    assert!(
-        sibling.get("tools").is_none(),
+    let sibling_tools: Vec<&str> = sibling["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .map(|t| t["function"]["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        sibling_tools,
+        ["fill_template"],
         "a sibling cannot consult further"
     );
     let question = &messages(sibling)[1];

@@ -91,6 +91,20 @@ pub(super) fn check(validator: &jsonschema::Validator, fields: &Value) -> Vec<Fi
     errors
 }
 
+/// Removes null members of objects, recursively: models often send `null` for an
+/// optional field they have no value for, which means the same as leaving it out
+/// (and a required field sent as null is then reported as missing).
+pub(super) fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            object.retain(|_, member| !member.is_null());
+            object.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
 /// Fills every property the schema declares but `value` lacks with null, through
 /// nested objects and arrays of objects, so a strict template can write
 /// `{% if field %}` for optional fields while a misspelt name stays an error.
@@ -168,6 +182,18 @@ mod tests {
             text.iter().any(|t| t.starts_with("/rows/0/b: ")),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn nulls_are_absent_fields() {
+        let validator = jsonschema::validator_for(&schema()).expect("schema");
+        let mut value =
+            json!({"name": null, "level": "Low", "note": null, "rows": [{"a": "x", "b": null}]});
+        drop_nulls(&mut value);
+        assert_eq!(value, json!({"level": "Low", "rows": [{"a": "x"}]}));
+        let errors = check(&validator, &value);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].kind, FieldErrorKind::Missing);
     }
 
     #[test]

@@ -223,11 +223,12 @@ impl Templates {
         template: &OutputTemplate,
         mut fields: Value,
     ) -> Result<Artifact, FillError> {
+        fields::drop_nulls(&mut fields);
         let Some(object) = fields.as_object_mut() else {
             return Err(FillError::NotAnObject);
         };
         let declares_date = template.schema.pointer("/properties/date").is_some();
-        if declares_date && object.get("date").is_none_or(Value::is_null) {
+        if declares_date && !object.contains_key("date") {
             object.insert("date".into(), Value::String(today()));
         }
         let errors = fields::check(&template.validator, &fields);
@@ -436,12 +437,18 @@ fn cell(value: minijinja::Value) -> String {
         .replace('\n', "<br>")
 }
 
-/// A single line (headings, bold fields, list items): whitespace folded.
+/// A single line (headings, bold fields, list items, paragraphs): whitespace
+/// folded, and a leading `#` escaped so a value cannot become a heading.
 fn line(value: minijinja::Value) -> String {
-    display(&value)
+    let text = display(&value)
         .split_whitespace()
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    if text.starts_with('#') {
+        format!("\\{text}")
+    } else {
+        text
+    }
 }
 
 /// A money amount: `12500` → `12,500`, `99.5` → `99.50`.
@@ -476,6 +483,7 @@ mod tests {
         assert_eq!(cell("a | b\nc".into()), "a \\| b<br>c");
         assert_eq!(cell(minijinja::Value::from(())), "—");
         assert_eq!(line("  two\n lines ".into()), "two lines");
+        assert_eq!(line("## not a heading".into()), "\\## not a heading");
         assert_eq!(money(12500.into()), "12,500");
         assert_eq!(money(1234567.5.into()), "1,234,567.50");
         assert_eq!(money((-300).into()), "-300");
