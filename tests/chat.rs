@@ -78,12 +78,7 @@ async fn the_coach_answers_with_its_frameworks_in_the_system_prompt() {
         );
     }
     // The coach is offered one consult tool per sibling, described from their data.
-    let tools: Vec<&str> = request["tools"]
-        .as_array()
-        .expect("tools")
-        .iter()
-        .map(|t| t["function"]["name"].as_str().expect("name"))
-        .collect();
+    let tools = common::tool_names(request);
     assert_eq!(
         tools,
         [
@@ -157,12 +152,7 @@ async fn consulting_a_sibling_runs_it_with_its_own_system_prompt() {
     assert!(system.contains("Playing to Win"));
     assert!(system.contains("Strategic PM Coach is consulting you"));
     assert!(!system.contains("Fractional PM Value Ladder"));
-    let sibling_tools: Vec<&str> = sibling["tools"]
-        .as_array()
-        .expect("tools")
-        .iter()
-        .map(|t| t["function"]["name"].as_str().expect("name"))
-        .collect();
+    let sibling_tools = common::tool_names(sibling);
     assert_eq!(
         sibling_tools,
         ["fill_template"],
@@ -357,14 +347,7 @@ async fn malformed_tool_arguments_go_back_to_the_model_which_recovers() {
     );
 
     let requests = upstream.requests();
-    let tool_results = |request: &Value| -> Vec<String> {
-        messages(request)
-            .iter()
-            .filter(|m| m["role"] == "tool")
-            .map(|m| m["content"].as_str().expect("content").to_string())
-            .collect()
-    };
-    let after_first = tool_results(&requests[1].body);
+    let after_first = common::tool_results(&requests[1].body);
     assert!(
         after_first[0].starts_with("error: invalid arguments: arguments are not valid JSON"),
         "{after_first:?}"
@@ -374,7 +357,7 @@ async fn malformed_tool_arguments_go_back_to_the_model_which_recovers() {
             && after_first[1].contains("consult_growth_advisor"),
         "{after_first:?}"
     );
-    let after_second = tool_results(&requests[2].body);
+    let after_second = common::tool_results(&requests[2].body);
     assert!(after_second[2].contains("/question"), "{after_second:?}");
     assert!(after_second[2].contains("mood"), "{after_second:?}");
     for request in &requests {

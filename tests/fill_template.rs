@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{FakeUpstream, TestServer, call, config_for, messages, text, tool_calls};
+use common::{FakeUpstream, TestServer, call, config_for, text, tool_calls};
 use serde_json::{Value, json};
 
 fn fixture(id: &str) -> Value {
@@ -19,14 +19,6 @@ fn fill_call(id: &str, template: &str, fields: &Value) -> common::fake_upstream:
         "fill_template",
         &json!({"template": template, "fields": fields}).to_string(),
     )
-}
-
-fn tool_results(request: &Value) -> Vec<String> {
-    messages(request)
-        .iter()
-        .filter(|m| m["role"] == "tool")
-        .map(|m| m["content"].as_str().expect("content").to_string())
-        .collect()
 }
 
 #[tokio::test]
@@ -89,7 +81,7 @@ async fn the_model_fills_a_template_and_the_document_comes_back() {
         parameters["properties"]["fields"]["anyOf"][1]["properties"]["value_ladder"].is_object()
     );
     // The tool result tells the model it worked without echoing the document.
-    let result = &tool_results(&requests[1].body)[0];
+    let result = &common::tool_results(&requests[1].body)[0];
     assert!(
         result.starts_with("Rendered \"Engagement Value Assessment: Acme Corp\""),
         "{result}"
@@ -136,7 +128,7 @@ async fn a_missing_required_field_is_reported_and_the_retry_succeeds() {
     assert_eq!(oks, [false, true]);
     assert_eq!(body["artifacts"].as_array().map(Vec::len), Some(1));
 
-    let error = &tool_results(&upstream.requests()[1].body)[0];
+    let error = &common::tool_results(&upstream.requests()[1].body)[0];
     assert!(
         error.starts_with(
             "error: invalid arguments: fields for engagement-value-assessment: missing required fields: /rate_basis"
@@ -164,7 +156,7 @@ async fn an_unknown_or_foreign_template_is_an_error_the_model_can_fix() {
     let (status, body) = server.post("/v1/chat", &json!({"message": "hi"})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["artifacts"], json!([]));
-    let error = &tool_results(&upstream.requests()[1].body)[0];
+    let error = &common::tool_results(&upstream.requests()[1].body)[0];
     assert!(
         error.contains("unknown template \"skill-matrix\""),
         "{error}"
@@ -205,11 +197,6 @@ async fn a_consulted_sibling_can_fill_its_own_template_and_the_artifact_reaches_
     assert_eq!(artifacts.len(), 1, "{body}");
     assert_eq!(artifacts[0]["template"], "difficult-conversation-prep");
     let requests = upstream.requests();
-    let sibling_tools: Vec<&str> = requests[1].body["tools"]
-        .as_array()
-        .expect("the sibling has its own fill_template")
-        .iter()
-        .map(|t| t["function"]["name"].as_str().expect("name"))
-        .collect();
+    let sibling_tools = common::tool_names(&requests[1].body);
     assert_eq!(sibling_tools, ["fill_template"], "no consulting at depth 1");
 }

@@ -110,3 +110,25 @@ pub fn system_prompt(request: &Value) -> &str {
 pub fn messages(request: &Value) -> &Vec<Value> {
     request["messages"].as_array().expect("messages array")
 }
+
+/// The names of the tools offered in a recorded upstream request.
+pub fn tool_names(request: &Value) -> Vec<&str> {
+    request["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .map(|t| t["function"]["name"].as_str().expect("tool name"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The contents of the tool-result messages of a recorded upstream request.
+pub fn tool_results(request: &Value) -> Vec<String> {
+    messages(request)
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().expect("tool content").to_string())
+        .collect()
+}
