@@ -6,11 +6,30 @@ use std::sync::Arc;
 use crate::agent::Agent;
 use crate::capability::{CapabilityError, CapabilitySet};
 use crate::config::Config;
-use crate::http::AppState;
+use crate::limits::Limits;
 use crate::model::{ChatModel, ModelError, OpenAiModel};
 use crate::prompt::{PromptError, Prompts};
-use crate::session::MemorySessions;
+use crate::session::SessionStore;
 use crate::templates::{TemplateError, Templates};
+use crate::workspace::{FileSessions, Workspace};
+
+/// What every request handler and command can reach. Cheap to clone: every
+/// field is shared.
+#[derive(Clone)]
+pub struct AppState {
+    /// The loaded capabilities.
+    pub capabilities: Arc<CapabilitySet>,
+    /// Their output templates.
+    pub templates: Arc<Templates>,
+    /// The agent, or `None` when no model is configured (chat answers 503).
+    pub agent: Option<Agent>,
+    /// Where conversations are kept (transcript files in the workspace).
+    pub sessions: Arc<dyn SessionStore>,
+    /// The customer workspace.
+    pub workspace: Arc<Workspace>,
+    /// Request and turn limits.
+    pub limits: Limits,
+}
 
 /// Why the application could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +72,7 @@ pub fn build_with_model(
         Templates::load(capabilities.iter().map(|c| &**c)).map_err(StartupError::Templates)?,
     );
     let prompts = Arc::new(Prompts::new()?);
+    let workspace = Arc::new(Workspace::new(&config.workspace_dir));
     let agent = model
         .map(|model| {
             Agent::new(
@@ -60,6 +80,7 @@ pub fn build_with_model(
                 Arc::clone(&templates),
                 prompts,
                 model,
+                Arc::clone(&workspace),
                 config.limits.clone(),
             )
         })
@@ -69,7 +90,8 @@ pub fn build_with_model(
         capabilities,
         templates,
         agent,
-        sessions: Arc::new(MemorySessions::new()),
+        sessions: Arc::new(FileSessions::new(Arc::clone(&workspace))),
+        workspace,
         limits: config.limits.clone(),
     })
 }

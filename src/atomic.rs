@@ -1,21 +1,59 @@
-//! Durable whole-file writes: a temporary file beside the target, fsynced, renamed
-//! over it, and the directory fsynced, so a crash leaves the old file or the new
-//! one, never a torn mix.
+//! Durable file writes. Whole files: a temporary file beside the target, fsynced,
+//! renamed over it, the directory fsynced, so a crash leaves the old file or the
+//! new one, never a torn mix. Appends: one line at a time, and a torn last line
+//! (from a crash mid-append) is moved aside before the next append so the two are
+//! never fused.
+//!
+//! `fail_after` is the fault-injection point tests and chaos runs use: the write
+//! stops after that many bytes and returns an error, as a full disk would.
 
-use std::io::Write;
-use std::path::Path;
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+fn injected() -> std::io::Error {
+    std::io::Error::other("injected write failure")
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
 
 /// Writes `bytes` to `path` atomically, creating the parent directory if needed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    write_atomic_failing(path, bytes, None)
+}
+
+/// [`write_atomic`], failing after `fail_after` bytes when given.
+pub fn write_atomic_failing(
+    path: &Path,
+    bytes: &[u8],
+    fail_after: Option<usize>,
+) -> std::io::Result<()> {
+    let dir = parent(path);
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    if let Some(n) = fail_after {
+        file.write_all(&bytes[..n.min(bytes.len())])?;
+        return Err(injected()); // the temporary file is removed on drop
+    }
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|err| err.error)?;
+    sync_dir(dir)
+}
+
+/// Writes a new file atomically; fails with `AlreadyExists` rather than replace one.
+pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = parent(path);
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
-    file.persist(path).map_err(|err| err.error)?;
+    file.persist_noclobber(path).map_err(|err| err.error)?;
     sync_dir(dir)
 }
 
@@ -28,6 +66,75 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+/// Where the torn tail of `path` is kept: `<path>.torn`.
+pub fn torn_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".torn");
+    PathBuf::from(name)
+}
+
+/// Appends `line` and a newline to `path`, fsynced. A last line left without its
+/// newline by an earlier crash is first moved to `<path>.torn` and cut off.
+/// Returns how many torn bytes were moved aside. Callers serialize appends to a
+/// file (the workspace holds a lock per customer).
+pub fn append_line(path: &Path, line: &str, fail_after: Option<usize>) -> std::io::Result<usize> {
+    let dir = parent(path);
+    std::fs::create_dir_all(dir)?;
+    let existed = path.exists();
+    let mut file = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
+    let repaired = repair_torn_tail(&mut file, path)?;
+    let mut data = Vec::with_capacity(line.len() + 1);
+    data.extend_from_slice(line.as_bytes());
+    data.push(b'\n');
+    if let Some(n) = fail_after {
+        file.write_all(&data[..n.min(data.len())])?;
+        file.sync_all()?;
+        return Err(injected());
+    }
+    file.write_all(&data)?;
+    file.sync_all()?;
+    if !existed {
+        sync_dir(dir)?;
+    }
+    Ok(repaired)
+}
+
+fn repair_torn_tail(file: &mut std::fs::File, path: &Path) -> std::io::Result<usize> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(0);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(0);
+    }
+    let mut content = Vec::new();
+    file.seek(SeekFrom::Start(0))?;
+    file.read_to_end(&mut content)?;
+    let keep = content
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let torn = &content[keep..];
+    let mut aside = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(torn_path(path))?;
+    aside.write_all(torn)?;
+    aside.write_all(b"\n")?;
+    aside.sync_all()?;
+    file.set_len(keep as u64)?;
+    file.sync_all()?;
+    tracing::warn!(path = %path.display(), bytes = torn.len(), "moved a torn last line aside");
+    Ok(torn.len())
 }
 
 #[cfg(test)]
@@ -45,5 +152,40 @@ mod tests {
             .expect("dir")
             .count();
         assert_eq!(entries, 1);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_intact() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("doc.md");
+        write_atomic(&path, b"old content").expect("write");
+        let err = write_atomic_failing(&path, b"new content that fails", Some(5));
+        assert!(err.is_err());
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "old content");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+    }
+
+    #[test]
+    fn create_new_never_overwrites() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("a.md");
+        create_new_atomic(&path, b"one").expect("create");
+        let err = create_new_atomic(&path, b"two").expect_err("exists");
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "one");
+    }
+
+    #[test]
+    fn a_torn_tail_is_moved_aside_not_fused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("s.jsonl");
+        append_line(&path, r#"{"n":1}"#, None).expect("append");
+        assert!(append_line(&path, r#"{"n":2,"long":"xxxx"}"#, Some(6)).is_err());
+        let repaired = append_line(&path, r#"{"n":3}"#, None).expect("append");
+        assert_eq!(repaired, 6);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text, "{\"n\":1}\n{\"n\":3}\n");
+        let torn = std::fs::read_to_string(torn_path(&path)).expect("torn kept");
+        assert_eq!(torn, "{\"n\":2\n");
     }
 }

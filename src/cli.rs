@@ -9,14 +9,13 @@ use clap::{Parser, Subcommand};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-use crate::agent::TurnInput;
 use crate::app;
 use crate::atomic;
 use crate::capability::{self, Capability};
 use crate::config::{Config, NO_MODEL_ADVICE};
-use crate::model::Message;
-use crate::session::new_session_id;
+use crate::conversation::{self, TurnRequest};
 use crate::templates::{FillError, Templates};
+use crate::workspace::CustomerId;
 
 /// An LLM-backed Strategic PM Coach for fractional product managers.
 #[derive(Debug, Parser)]
@@ -195,29 +194,28 @@ async fn chat(
     customer: Option<&str>,
 ) -> Result<(), String> {
     let state = app::build(config).map_err(|err| err.to_string())?;
-    let capability = match capability {
-        Some(id) => state
-            .capabilities
-            .get(id)
-            .ok_or_else(|| format!("unknown capability {id:?} (see `pmcoach capabilities`)"))?,
-        None => state.capabilities.default_capability(),
+    let name = match capability {
+        Some(id) => {
+            &state
+                .capabilities
+                .get(id)
+                .ok_or_else(|| format!("unknown capability {id:?} (see `pmcoach capabilities`)"))?
+                .name
+        }
+        None => &state.capabilities.default_capability().name,
     };
     if let Some(customer) = customer {
-        if !capability::is_valid_id(customer) {
-            return Err(format!("--customer {customer:?} is not a lowercase slug"));
-        }
+        CustomerId::parse(customer).map_err(|err| format!("--customer: {err}"))?;
     }
     let agent = state.agent.as_ref().ok_or(NO_MODEL_ADVICE)?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!(
-            "Talking to {} ({}). One message per line; Ctrl-D to finish.",
-            capability.name,
+            "Talking to {name} ({}). One message per line; Ctrl-D to finish.",
             agent.model_name()
         );
     }
-    let session_id = new_session_id();
-    let mut history: Vec<Message> = Vec::new();
+    let mut session_id: Option<String> = None;
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
     let mut failures = 0usize;
@@ -230,22 +228,22 @@ async fn chat(
             Ok(None) => break,
             Err(err) => return Err(format!("stdin: {err}")),
         };
-        let message = line.trim();
-        if message.is_empty() {
+        if line.trim().is_empty() {
             continue;
         }
-        let outcome = agent
-            .run_turn(TurnInput {
-                capability,
-                history: &history,
-                message,
-                session_id: &session_id,
-                customer,
-            })
-            .await;
-        match outcome {
-            Ok(outcome) => {
-                for call in &outcome.tool_calls {
+        let result = conversation::run_turn(
+            &state,
+            TurnRequest {
+                message: line,
+                customer: customer.map(str::to_string),
+                session_id: session_id.clone(),
+                capability: capability.map(str::to_string),
+            },
+        )
+        .await;
+        match result {
+            Ok(result) => {
+                for call in &result.tool_calls {
                     eprintln!(
                         "  [{} {} in {} ms]",
                         call.name,
@@ -253,11 +251,14 @@ async fn chat(
                         call.duration_ms
                     );
                 }
-                history.extend(outcome.messages);
-                let mut text = format!("{}\n\n", outcome.reply);
-                for artifact in &outcome.artifacts {
+                session_id = Some(result.session_id);
+                let mut text = format!("{}\n\n", result.reply);
+                for artifact in &result.artifacts {
                     text.push_str(&artifact.markdown);
                     text.push('\n');
+                    if let Some(saved) = &artifact.saved_as {
+                        eprintln!("  [saved artifacts/{saved}]");
+                    }
                 }
                 stdout
                     .write_all(text.as_bytes())
@@ -270,6 +271,9 @@ async fn chat(
                 eprintln!("pmcoach: {err}");
             }
         }
+    }
+    if let Some(id) = session_id {
+        eprintln!("session {id} saved in {}", config.workspace_dir.display());
     }
     if failures > 0 {
         Err(format!("{failures} message(s) got no answer"))

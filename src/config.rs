@@ -28,6 +28,8 @@ pub struct Config {
     pub capabilities_dir: PathBuf,
     /// Capability used when a request names none (`PMCOACH_DEFAULT_CAPABILITY`).
     pub default_capability: String,
+    /// Root of the customer workspace (`PMCOACH_WORKSPACE`, default `workspace`).
+    pub workspace_dir: PathBuf,
     /// The chat model upstream.
     pub model: ModelConfig,
     /// Bounds on turns and requests.
@@ -104,6 +106,7 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     capabilities_dir: Option<PathBuf>,
     default_capability: Option<String>,
+    workspace_dir: Option<PathBuf>,
     model: FileModel,
     limits: Limits,
 }
@@ -186,6 +189,10 @@ impl Config {
             default_capability: env("PMCOACH_DEFAULT_CAPABILITY")
                 .or(file.default_capability)
                 .unwrap_or_else(|| "strategic-pm-coach".to_string()),
+            workspace_dir: env("PMCOACH_WORKSPACE")
+                .map(PathBuf::from)
+                .or(file.workspace_dir)
+                .unwrap_or_else(|| PathBuf::from("workspace")),
             model,
             limits,
         })

@@ -21,6 +21,9 @@ pub struct Limits {
     /// Most tool calls run from a single model response; the rest are answered
     /// with an error so the model can retry them in a later step.
     pub max_parallel_tool_calls: usize,
+    /// Largest customer context (facts, action items, recent events, metrics)
+    /// put in the system prompt, in characters.
+    pub customer_context_chars: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +34,7 @@ impl Default for Limits {
             max_body_bytes: 256 * 1024,
             max_message_chars: 32_000,
             max_parallel_tool_calls: 8,
+            customer_context_chars: 6_000,
         }
     }
 }

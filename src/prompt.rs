@@ -41,7 +41,16 @@ pub struct SystemContext<'a> {
     /// Display name of the capability consulting this one, if any.
     pub consulted_by: Option<&'a str>,
     /// The customer this turn is about, if any.
-    pub customer: Option<&'a str>,
+    pub customer: Option<CustomerView<'a>>,
+}
+
+/// The customer as the prompt shows it.
+#[derive(Debug, Serialize)]
+pub struct CustomerView<'a> {
+    /// The customer id.
+    pub id: &'a str,
+    /// Their documentation, summarized within the size budget (none for a new customer).
+    pub context: Option<&'a str>,
 }
 
 /// The parts of a capability a prompt may use.
@@ -203,14 +212,20 @@ mod tests {
                     description: "Where the engagement stands.",
                 }],
                 consulted_by: None,
-                customer: Some("acme"),
+                customer: Some(CustomerView {
+                    id: "acme",
+                    context: Some("### Engagement facts\n- Rate: $150/h"),
+                }),
             })
             .expect("renders");
         // The persona is data, not template: its braces come through untouched.
         assert!(text.starts_with("# Demo Coach"));
         assert!(text.contains("You are a {{ not_a_variable }} coach."));
         assert!(text.contains("- `consult_growth_advisor`: Ask the Growth Advisor."));
-        assert!(text.contains("The current customer is `acme`."));
+        assert!(text.contains("## Customer: `acme`"));
+        assert!(text.contains(
+            "<customer-documents>\n### Engagement facts\n- Rate: $150/h\n</customer-documents>"
+        ));
         assert!(!text.contains("is consulting you"));
         assert!(text.contains(
             "- `value-check` (Value Check, Phase 1: Assessment): Where the engagement stands."
@@ -233,7 +248,7 @@ mod tests {
         assert!(text.contains("Strategic PM Coach is consulting you"));
         assert!(!text.contains("## Tools"));
         assert!(!text.contains("## Output templates"));
-        assert!(!text.contains("current customer"));
+        assert!(!text.contains("## Customer"));
     }
 
     #[test]

@@ -7,6 +7,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde::Serialize;
 
+use serde::Deserialize;
+
+use crate::agent::{ModelCallRecord, ToolCallRecord};
 use crate::model::{Message, Usage};
 
 /// A conversation: who it is with and everything said so far.
@@ -16,25 +19,56 @@ pub struct Session {
     pub id: String,
     /// The capability of the latest turn.
     pub capability: String,
-    /// The customer it is about, if any.
+    /// The customer it is about, if any (fixed when the session starts).
     pub customer: Option<String>,
     /// All messages, oldest first, without system prompts.
     pub messages: Vec<Message>,
     /// Tokens spent over all turns.
     pub usage: Usage,
+    /// Finished turns.
+    pub turns: usize,
 }
 
-/// One finished turn, as appended to a session.
-#[derive(Debug, Clone, Copy)]
-pub struct TurnRecord<'a> {
+/// One finished turn, as appended to a session: the line a transcript file holds
+/// (see README, "Session transcripts"), and what offline evals replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnRecord {
+    /// When the turn started (RFC 3339).
+    pub started_at: String,
+    /// When it finished.
+    pub finished_at: String,
     /// The capability that answered.
-    pub capability: &'a str,
+    pub capability: String,
     /// The customer, if any.
-    pub customer: Option<&'a str>,
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// The model's name.
+    pub model: String,
     /// The messages the turn added, user message first.
-    pub messages: &'a [Message],
+    pub messages: Vec<Message>,
+    /// Tool calls at the turn's level.
+    #[serde(default)]
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Documents rendered, and where they were saved.
+    #[serde(default)]
+    pub artifacts: Vec<ArtifactRef>,
+    /// Every model call of the turn, consulted capabilities included, in order.
+    #[serde(default)]
+    pub model_calls: Vec<ModelCallRecord>,
     /// Tokens the turn spent.
     pub usage: Usage,
+}
+
+/// A rendered document as a transcript mentions it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactRef {
+    /// Template id.
+    pub template: String,
+    /// Document title.
+    pub title: String,
+    /// File name under the customer's `artifacts/`, when saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_as: Option<String>,
 }
 
 /// A session store failed.
@@ -49,7 +83,7 @@ pub trait SessionStore: Send + Sync {
     async fn get(&self, id: &str) -> Result<Option<Session>, StoreError>;
 
     /// Appends a finished turn, creating the session on its first turn.
-    async fn append(&self, id: &str, turn: TurnRecord<'_>) -> Result<(), StoreError>;
+    async fn append(&self, id: &str, turn: &TurnRecord) -> Result<(), StoreError>;
 }
 
 /// Sessions in process memory; gone on restart.
@@ -80,19 +114,35 @@ impl SessionStore for MemorySessions {
         Ok(self.lock().get(id).cloned())
     }
 
-    async fn append(&self, id: &str, turn: TurnRecord<'_>) -> Result<(), StoreError> {
+    async fn append(&self, id: &str, turn: &TurnRecord) -> Result<(), StoreError> {
         let mut sessions = self.lock();
-        let session = sessions.entry(id.to_string()).or_insert_with(|| Session {
+        let session = sessions
+            .entry(id.to_string())
+            .or_insert_with(|| Session::new(id, turn));
+        session.apply(turn);
+        Ok(())
+    }
+}
+
+impl Session {
+    /// An empty session, as a first turn starts it.
+    pub fn new(id: &str, first: &TurnRecord) -> Self {
+        Session {
             id: id.to_string(),
-            capability: turn.capability.to_string(),
-            customer: turn.customer.map(str::to_string),
+            capability: first.capability.clone(),
+            customer: first.customer.clone(),
             messages: Vec::new(),
             usage: Usage::default(),
-        });
-        session.capability = turn.capability.to_string();
-        session.messages.extend_from_slice(turn.messages);
-        session.usage += turn.usage;
-        Ok(())
+            turns: 0,
+        }
+    }
+
+    /// Adds a finished turn.
+    pub fn apply(&mut self, turn: &TurnRecord) {
+        self.capability = turn.capability.clone();
+        self.messages.extend_from_slice(&turn.messages);
+        self.usage += turn.usage;
+        self.turns += 1;
     }
 }
 
@@ -105,37 +155,38 @@ pub fn new_session_id() -> String {
 mod tests {
     use super::*;
 
+    fn turn(message: &str) -> TurnRecord {
+        TurnRecord {
+            started_at: "2026-11-24T10:00:00Z".into(),
+            finished_at: "2026-11-24T10:00:01Z".into(),
+            capability: "coach".into(),
+            customer: Some("acme".into()),
+            model: "m".into(),
+            messages: vec![Message::user(message)],
+            tool_calls: Vec::new(),
+            artifacts: Vec::new(),
+            model_calls: Vec::new(),
+            usage: Usage {
+                prompt_tokens: 1,
+                completion_tokens: 2,
+                total_tokens: 3,
+            },
+        }
+    }
+
     #[tokio::test]
     async fn turns_accumulate_in_order() {
         let store = MemorySessions::new();
         assert_eq!(store.get("s").await.expect("get"), None);
-        let first = [Message::user("one")];
-        let second = [Message::user("two")];
-        let usage = Usage {
-            prompt_tokens: 1,
-            completion_tokens: 2,
-            total_tokens: 3,
-        };
-        for messages in [&first[..], &second[..]] {
-            store
-                .append(
-                    "s",
-                    TurnRecord {
-                        capability: "coach",
-                        customer: Some("acme"),
-                        messages,
-                        usage,
-                    },
-                )
-                .await
-                .expect("append");
-        }
+        store.append("s", &turn("one")).await.expect("append");
+        store.append("s", &turn("two")).await.expect("append");
         let session = store.get("s").await.expect("get").expect("exists");
         assert_eq!(
             session.messages,
             vec![Message::user("one"), Message::user("two")]
         );
         assert_eq!(session.usage.total_tokens, 6);
+        assert_eq!(session.turns, 2);
         assert_eq!(session.customer.as_deref(), Some("acme"));
     }
 }

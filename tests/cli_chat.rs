@@ -62,7 +62,16 @@ async fn chat_answers_each_line_and_keeps_the_conversation() {
         contents,
         ["They want PRDs.", "Reframe the ask.", "What next?"]
     );
-    assert!(common::system_prompt(&requests[0].body).contains("current customer is `acme`"));
+    assert!(common::system_prompt(&requests[0].body).contains("## Customer: `acme`"));
+    // The conversation was recorded in the workspace under the customer.
+    let sessions = cwd.path().join("workspace/customers/acme/sessions");
+    let files: Vec<_> = std::fs::read_dir(&sessions)
+        .expect("sessions folder")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(files.len(), 1);
+    let transcript = std::fs::read_to_string(files[0].path()).expect("transcript");
+    assert_eq!(transcript.lines().count(), 3, "header and two turns");
 }
 
 #[tokio::test]

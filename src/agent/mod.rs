@@ -15,7 +15,11 @@ use crate::limits::Limits;
 use crate::model::{ChatModel, Message, ModelError, Usage};
 use crate::prompt::{PromptError, Prompts};
 use crate::templates::{Artifact, Templates};
-use crate::tools::{ConsultTool, FillTemplateTool, Tool, ToolContext};
+use crate::tools::{
+    ConsultTool, EngagementSummaryTool, FillTemplateTool, LogEventTool, Tool, ToolContext,
+    UpdateCustomerInfoTool,
+};
+use crate::workspace::{CustomerId, Workspace, WorkspaceError};
 
 /// Runs capability turns. Cheap to clone.
 #[derive(Clone)]
@@ -30,6 +34,8 @@ struct Inner {
     model: Arc<dyn ChatModel>,
     consult_tools: BTreeMap<String, Arc<ConsultTool>>,
     fill_tools: BTreeMap<String, Arc<FillTemplateTool>>,
+    customer_tools: Vec<Arc<dyn Tool>>,
+    workspace: Arc<Workspace>,
     limits: Limits,
 }
 
@@ -45,7 +51,7 @@ pub struct TurnInput<'a> {
     /// The session, for logs and tool context.
     pub session_id: &'a str,
     /// The customer the turn is about, if any.
-    pub customer: Option<&'a str>,
+    pub customer: Option<&'a CustomerId>,
 }
 
 /// What a finished turn produced.
@@ -63,6 +69,28 @@ pub struct TurnOutcome {
     pub steps: usize,
     /// Documents rendered during the turn, in order.
     pub artifacts: Vec<Artifact>,
+    /// Every model call, consulted capabilities' included, in order.
+    pub model_calls: Vec<ModelCallRecord>,
+}
+
+/// One model call as a transcript records it: enough to replay the answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCallRecord {
+    /// The capability whose turn made the call.
+    pub capability: String,
+    /// 0 for the person's turn, 1 inside a consulted capability.
+    pub depth: usize,
+    /// Step within that turn, from 1.
+    pub step: usize,
+    /// The assistant message the model answered with.
+    pub response: Message,
+    /// Tokens of this call.
+    pub usage: Usage,
+    /// Why the model stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    /// Wall time of the call.
+    pub latency_ms: u64,
 }
 
 /// One tool call as reported to the client.
@@ -99,6 +127,9 @@ pub enum AgentError {
     /// A prompt failed to render: a bug in prompts/ or in what we pass them.
     #[error(transparent)]
     Prompt(#[from] PromptError),
+    /// The customer's documents could not be read.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
 }
 
 impl Agent {
@@ -109,6 +140,7 @@ impl Agent {
         templates: Arc<Templates>,
         prompts: Arc<Prompts>,
         model: Arc<dyn ChatModel>,
+        workspace: Arc<Workspace>,
         limits: Limits,
     ) -> Result<Self, String> {
         let consult_tools = capabilities
@@ -126,6 +158,11 @@ impl Agent {
                 fill_tools.insert(capability.id.clone(), Arc::new(tool));
             }
         }
+        let customer_tools: Vec<Arc<dyn Tool>> = vec![
+            Arc::new(LogEventTool::new()?),
+            Arc::new(UpdateCustomerInfoTool::new()?),
+            Arc::new(EngagementSummaryTool::new()?),
+        ];
         Ok(Self {
             inner: Arc::new(Inner {
                 capabilities,
@@ -134,6 +171,8 @@ impl Agent {
                 model,
                 consult_tools,
                 fill_tools,
+                customer_tools,
+                workspace,
                 limits,
             }),
         })
@@ -147,6 +186,16 @@ impl Agent {
     /// The output templates.
     pub fn templates(&self) -> &Arc<Templates> {
         &self.inner.templates
+    }
+
+    /// The customer workspace.
+    pub fn workspace(&self) -> &Workspace {
+        &self.inner.workspace
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     /// The model's name.
@@ -193,12 +242,21 @@ impl Agent {
         .await
     }
 
-    /// The tools `capability` may call at `depth`: filling its own templates,
-    /// and consulting every other capability while the depth limit allows.
-    pub fn tools_for(&self, capability: &Capability, depth: usize) -> Vec<Arc<dyn Tool>> {
+    /// The tools `capability` may call at `depth`: filling its own templates, the
+    /// customer's documents when the turn has a customer, and consulting every
+    /// other capability while the depth limit allows.
+    pub fn tools_for(
+        &self,
+        capability: &Capability,
+        depth: usize,
+        has_customer: bool,
+    ) -> Vec<Arc<dyn Tool>> {
         let mut tools: Vec<Arc<dyn Tool>> = Vec::new();
         if let Some(fill) = self.inner.fill_tools.get(&capability.id) {
             tools.push(Arc::clone(fill) as Arc<dyn Tool>);
+        }
+        if has_customer {
+            tools.extend(self.inner.customer_tools.iter().cloned());
         }
         if depth < self.inner.limits.max_consult_depth {
             tools.extend(

@@ -9,11 +9,12 @@ use serde_json::Value;
 use tracing::{Instrument, field};
 
 use super::step::{self, Next};
-use super::{Agent, AgentError, ToolCallRecord, TurnOutcome};
+use super::{Agent, AgentError, ModelCallRecord, ToolCallRecord, TurnOutcome};
 use crate::capability::Capability;
 use crate::model::{Message, ModelRequest, ToolCall, Usage};
-use crate::prompt::{SystemContext, TemplateView, ToolView};
+use crate::prompt::{CustomerView, SystemContext, TemplateView, ToolView};
 use crate::tools::{Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
+use crate::workspace::CustomerId;
 
 /// Everything one run of the loop needs.
 pub(super) struct Turn<'a> {
@@ -21,7 +22,7 @@ pub(super) struct Turn<'a> {
     pub(super) history: &'a [Message],
     pub(super) message: String,
     pub(super) session_id: &'a str,
-    pub(super) customer: Option<&'a str>,
+    pub(super) customer: Option<&'a CustomerId>,
     pub(super) depth: usize,
     pub(super) consulted_by: Option<&'a str>,
 }
@@ -51,16 +52,25 @@ impl Agent {
 
     async fn run_loop(&self, turn: Turn<'_>) -> Result<TurnOutcome, AgentError> {
         let inner = &self.inner;
-        let tools = self.tools_for(turn.capability, turn.depth);
+        let tools = self.tools_for(turn.capability, turn.depth, turn.customer.is_some());
         let definitions: Vec<ToolDefinition> =
             tools.iter().map(|tool| tool.definition().clone()).collect();
         let templates = inner.templates.for_capability(&turn.capability.id);
+        let customer_context = match turn.customer {
+            Some(customer) => inner
+                .workspace
+                .context(customer, inner.limits.customer_context_chars)?,
+            None => None,
+        };
         let system = inner.prompts.system(&SystemContext {
             capability: turn.capability.into(),
             tools: definitions.iter().map(ToolView::from).collect(),
             templates: templates.iter().map(|t| TemplateView::from(&**t)).collect(),
             consulted_by: turn.consulted_by,
-            customer: turn.customer,
+            customer: turn.customer.map(|id| CustomerView {
+                id: id.as_str(),
+                context: customer_context.as_deref(),
+            }),
         })?;
 
         let mut messages = Vec::with_capacity(turn.history.len() + 4);
@@ -79,6 +89,7 @@ impl Agent {
         let mut usage = Usage::default();
         let mut records = Vec::new();
         let mut artifacts = Vec::new();
+        let mut model_calls = Vec::new();
         let max_steps = inner.limits.max_steps;
 
         for step in 1..=max_steps {
@@ -102,7 +113,8 @@ impl Agent {
                 .complete(request)
                 .instrument(span.clone())
                 .await?;
-            span.record("latency_ms", elapsed_ms(started));
+            let latency_ms = elapsed_ms(started);
+            span.record("latency_ms", latency_ms);
             span.record("prompt_tokens", response.usage.prompt_tokens);
             span.record("completion_tokens", response.usage.completion_tokens);
             span.record("tool_calls", response.tool_calls.len());
@@ -110,6 +122,15 @@ impl Agent {
 
             let next = step::next(&mut response, step, inner.limits.max_parallel_tool_calls);
             messages.push(response.to_message());
+            model_calls.push(ModelCallRecord {
+                capability: turn.capability.id.clone(),
+                depth: turn.depth,
+                step,
+                response: response.to_message(),
+                usage: response.usage,
+                finish_reason: response.finish_reason.clone(),
+                latency_ms,
+            });
             match next {
                 Next::Reply(reply) => {
                     return Ok(TurnOutcome {
@@ -119,6 +140,7 @@ impl Agent {
                         usage,
                         steps: step,
                         artifacts,
+                        model_calls,
                     });
                 }
                 Next::Empty => return Err(AgentError::EmptyReply),
@@ -129,6 +151,7 @@ impl Agent {
                         if let Ok(output) = &mut result {
                             usage += output.usage;
                             artifacts.append(&mut output.artifacts);
+                            model_calls.append(&mut output.model_calls);
                         }
                         records.push(record(call, &result, duration_ms));
                         messages.push(Message::Tool {

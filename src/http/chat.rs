@@ -5,10 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, AppJson};
-use crate::agent::{ToolCallRecord, TurnInput};
-use crate::capability::is_valid_id;
+use crate::agent::ToolCallRecord;
+use crate::conversation::{self, TurnRequest};
 use crate::model::Usage;
-use crate::session::{TurnRecord, new_session_id};
 use crate::templates::Artifact;
 
 /// The request body.
@@ -36,7 +35,8 @@ pub struct ChatResponse {
     pub reply: String,
     /// Tools called on the way, in order.
     pub tool_calls: Vec<ToolCallRecord>,
-    /// Documents rendered from templates during the turn.
+    /// Documents rendered from templates during the turn (saved to the
+    /// customer's artifacts when there is a customer).
     pub artifacts: Vec<Artifact>,
     /// Tokens spent, including consulted capabilities.
     pub usage: Usage,
@@ -47,84 +47,22 @@ pub(super) async fn chat(
     State(state): State<AppState>,
     AppJson(request): AppJson<ChatRequest>,
 ) -> Result<AppJson<ChatResponse>, ApiError> {
-    let message = request.message.trim();
-    if message.is_empty() {
-        return Err(ApiError::BadRequest("message must not be empty".into()));
-    }
-    let max_chars = state.limits.max_message_chars;
-    if message.chars().count() > max_chars {
-        return Err(ApiError::BadRequest(format!(
-            "message is longer than {max_chars} characters"
-        )));
-    }
-    if let Some(customer) = &request.customer {
-        if !is_valid_id(customer) {
-            return Err(ApiError::BadRequest(format!(
-                "customer {customer:?} is not a lowercase slug (letters, digits, inner hyphens)"
-            )));
-        }
-    }
-
-    let existing = match &request.session_id {
-        Some(id) => Some(
-            state
-                .sessions
-                .get(id)
-                .await
-                .map_err(|err| ApiError::Internal(err.to_string()))?
-                .ok_or_else(|| ApiError::UnknownSession(id.clone()))?,
-        ),
-        None => None,
-    };
-    let capability_id = request
-        .capability
-        .as_deref()
-        .or(existing.as_ref().map(|s| s.capability.as_str()));
-    let capability = match capability_id {
-        Some(id) => state
-            .capabilities
-            .get(id)
-            .ok_or_else(|| ApiError::UnknownCapability(id.to_string()))?,
-        None => state.capabilities.default_capability(),
-    };
-    let customer = request
-        .customer
-        .as_deref()
-        .or(existing.as_ref().and_then(|s| s.customer.as_deref()));
-
-    let agent = state.agent.as_ref().ok_or(ApiError::NoModel)?;
-    let session_id = request.session_id.clone().unwrap_or_else(new_session_id);
-    let history = existing.as_ref().map_or(&[][..], |s| &s.messages[..]);
-    let outcome = agent
-        .run_turn(TurnInput {
-            capability,
-            history,
-            message,
-            session_id: &session_id,
-            customer,
-        })
-        .await?;
-
-    state
-        .sessions
-        .append(
-            &session_id,
-            TurnRecord {
-                capability: &capability.id,
-                customer,
-                messages: &outcome.messages,
-                usage: outcome.usage,
-            },
-        )
-        .await
-        .map_err(|err| ApiError::Internal(err.to_string()))?;
-
+    let result = conversation::run_turn(
+        &state,
+        TurnRequest {
+            message: request.message,
+            customer: request.customer,
+            session_id: request.session_id,
+            capability: request.capability,
+        },
+    )
+    .await?;
     Ok(AppJson(ChatResponse {
-        session_id,
-        capability: capability.id.clone(),
-        reply: outcome.reply,
-        tool_calls: outcome.tool_calls,
-        artifacts: outcome.artifacts,
-        usage: outcome.usage,
+        session_id: result.session_id,
+        capability: result.capability,
+        reply: result.reply,
+        tool_calls: result.tool_calls,
+        artifacts: result.artifacts,
+        usage: result.usage,
     }))
 }

@@ -12,7 +12,9 @@ use serde::de::DeserializeOwned;
 
 use crate::agent::AgentError;
 use crate::config::NO_MODEL_ADVICE;
+use crate::conversation::ConversationError;
 use crate::model::ModelError;
+use crate::workspace::WorkspaceError;
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,12 @@ pub enum ApiError {
     /// 404: no such capability.
     #[error("unknown capability {0:?}")]
     UnknownCapability(String),
+    /// 404: no such customer.
+    #[error("unknown customer {0:?}")]
+    UnknownCustomer(String),
+    /// 404: no such artifact.
+    #[error("unknown artifact {0:?}")]
+    UnknownArtifact(String),
     /// 404: no such session.
     #[error("unknown session {0:?}")]
     UnknownSession(String),
@@ -44,6 +52,10 @@ pub enum ApiError {
     /// 502: the model kept calling tools past the step limit, or said nothing.
     #[error("{0}")]
     ModelBehaviour(String),
+    /// 500: the customer's documents or the session could not be written; what
+    /// was already on disk is intact.
+    #[error("{0}")]
+    Storage(String),
     /// 503: no model is configured.
     #[error("{NO_MODEL_ADVICE}")]
     NoModel,
@@ -56,15 +68,17 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::UnknownCapability(_) | ApiError::UnknownSession(_) | ApiError::NoRoute(_) => {
-                StatusCode::NOT_FOUND
-            }
+            ApiError::UnknownCapability(_)
+            | ApiError::UnknownSession(_)
+            | ApiError::UnknownCustomer(_)
+            | ApiError::UnknownArtifact(_)
+            | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Model(_) | ApiError::ModelBehaviour(_) => StatusCode::BAD_GATEWAY,
             ApiError::NoModel => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -73,6 +87,8 @@ impl ApiError {
             ApiError::BadRequest(_) => "invalid_request",
             ApiError::UnknownCapability(_) => "unknown_capability",
             ApiError::UnknownSession(_) => "unknown_session",
+            ApiError::UnknownCustomer(_) => "unknown_customer",
+            ApiError::UnknownArtifact(_) => "unknown_artifact",
             ApiError::NoRoute(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -80,6 +96,7 @@ impl ApiError {
             ApiError::Model(_) => "upstream_error",
             ApiError::ModelBehaviour(_) => "model_error",
             ApiError::NoModel => "no_model",
+            ApiError::Storage(_) => "storage_error",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -101,6 +118,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match &self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Storage(cause) => tracing::error!(%cause, "storage error"),
             ApiError::Model(err) => tracing::warn!(error = %err, "model upstream failed"),
             ApiError::ModelBehaviour(err) => tracing::warn!(error = %err, "model misbehaved"),
             _ => {}
@@ -123,6 +141,37 @@ impl From<AgentError> for ApiError {
                 ApiError::ModelBehaviour(err.to_string())
             }
             AgentError::Prompt(err) => ApiError::Internal(err.to_string()),
+            AgentError::Workspace(err) => {
+                ApiError::Storage(format!("could not read the customer's documents: {err}"))
+            }
+        }
+    }
+}
+
+impl From<ConversationError> for ApiError {
+    fn from(err: ConversationError) -> Self {
+        match err {
+            ConversationError::Invalid(message) => ApiError::BadRequest(message),
+            ConversationError::UnknownCapability(id) => ApiError::UnknownCapability(id),
+            ConversationError::UnknownSession(id) => ApiError::UnknownSession(id),
+            ConversationError::NoModel => ApiError::NoModel,
+            ConversationError::Agent(err) => err.into(),
+            ConversationError::Store(_) | ConversationError::Workspace(_) => {
+                ApiError::Storage(format!("{err}; what was already saved is intact"))
+            }
+        }
+    }
+}
+
+impl From<WorkspaceError> for ApiError {
+    fn from(err: WorkspaceError) -> Self {
+        match err {
+            WorkspaceError::UnknownCustomer(id) => ApiError::UnknownCustomer(id),
+            WorkspaceError::UnknownArtifact(name) => ApiError::UnknownArtifact(name),
+            WorkspaceError::Invalid(err) => ApiError::BadRequest(err.to_string()),
+            WorkspaceError::Io { .. } | WorkspaceError::Symlink(_) => {
+                ApiError::Storage(err.to_string())
+            }
         }
     }
 }
@@ -134,6 +183,28 @@ impl From<JsonRejection> for ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
             _ => ApiError::BadRequest(rejection.body_text()),
         }
+    }
+}
+
+/// `axum::extract::Path`, but a rejected path answers with our error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppPath<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| AppPath(value))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
     }
 }
 

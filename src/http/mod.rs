@@ -2,10 +2,8 @@
 
 mod capabilities;
 mod chat;
+mod customers;
 mod error;
-
-use std::future::Future;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -13,34 +11,16 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
+use std::future::Future;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use capabilities::{CapabilityList, CapabilitySummary};
 pub use chat::{ChatRequest, ChatResponse};
-pub use error::{ApiError, AppJson};
+pub use error::{ApiError, AppJson, AppPath};
 
-use crate::agent::Agent;
-use crate::capability::CapabilitySet;
-use crate::limits::Limits;
-use crate::session::SessionStore;
-use crate::templates::Templates;
-
-/// What every handler can reach. Cheap to clone: all fields are shared.
-#[derive(Clone)]
-pub struct AppState {
-    /// The loaded capabilities.
-    pub capabilities: Arc<CapabilitySet>,
-    /// Their output templates.
-    pub templates: Arc<Templates>,
-    /// The agent, or `None` when no model is configured (chat answers 503).
-    pub agent: Option<Agent>,
-    /// Where conversations are kept.
-    pub sessions: Arc<dyn SessionStore>,
-    /// Request and turn limits.
-    pub limits: Limits,
-}
+pub use crate::app::AppState;
 
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
@@ -49,6 +29,19 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/v1/capabilities", get(capabilities::list))
         .route("/v1/chat", post(chat::chat))
+        .route("/v1/customers", get(customers::list))
+        .route("/v1/customers/{id}", get(customers::show))
+        .route("/v1/customers/{id}/events", get(customers::events))
+        .route("/v1/customers/{id}/engagement", get(customers::engagement))
+        .route("/v1/customers/{id}/artifacts", get(customers::artifacts))
+        .route(
+            "/v1/customers/{id}/artifacts/{name}",
+            get(customers::artifact),
+        )
+        .route(
+            "/v1/customers/{id}/sessions/{session}",
+            get(customers::session),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -144,6 +144,48 @@ fn time_allocation(fields: &mut Value, out: &mut Derived) {
     }
 }
 
+/// Fills the Time Allocation Review's missing `current_pct` values from hours
+/// logged per work type (`tactical`, `operational`, `strategic`,
+/// `capability_building`), as whole percentages totalling 100. Returns a note
+/// when it filled anything.
+pub fn prefill_current_allocation(fields: &mut Value, hours: &[(&str, f64)]) -> Option<String> {
+    let total: f64 = hours.iter().map(|(_, h)| h).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let object = fields.as_object_mut()?;
+    let table = object
+        .entry("time_allocation")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()?;
+    let values: Vec<f64> = WORK_TYPES
+        .iter()
+        .map(|key| {
+            hours
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(0.0, |(_, h)| *h)
+        })
+        .collect();
+    let percent = largest_remainder(&values, total);
+    let mut filled = false;
+    for (key, pct) in WORK_TYPES.iter().zip(percent) {
+        let row = table.entry(*key).or_insert_with(|| json!({}));
+        if let Some(row) = row.as_object_mut() {
+            if row.get("current_pct").is_none_or(Value::is_null) {
+                row.insert("current_pct".into(), json!(pct));
+                filled = true;
+            }
+        }
+    }
+    filled.then(|| {
+        format!(
+            "Time Allocation current % filled from the event log ({} categorized hours)",
+            (total * 10.0).round() / 10.0
+        )
+    })
+}
+
 /// Integer percentages proportional to `values`, totalling exactly 100.
 fn largest_remainder(values: &[f64], sum: f64) -> Vec<u32> {
     let exact: Vec<f64> = values.iter().map(|v| v * 100.0 / sum).collect();
@@ -358,6 +400,31 @@ mod tests {
         let (_, out) = run(Derivation::TimeAllocation, allocation([0.0; 4], [25.0; 4]));
         assert_eq!(out.errors.len(), 1);
         assert_eq!(out.errors[0].path, "/time_allocation/*/current_pct");
+    }
+
+    #[test]
+    fn current_allocation_is_prefilled_from_logged_hours() {
+        let mut fields =
+            json!({"time_allocation": {"tactical": {"current_pct": 70, "target_pct": 30}}});
+        let note = prefill_current_allocation(
+            &mut fields,
+            &[
+                ("tactical", 6.0),
+                ("operational", 2.0),
+                ("strategic", 3.0),
+                ("capability_building", 1.0),
+            ],
+        );
+        assert!(note.is_some_and(|n| n.contains("12 categorized hours")));
+        let t = &fields["time_allocation"];
+        assert_eq!(t["tactical"]["current_pct"], 70, "a given value is kept");
+        assert_eq!(t["operational"]["current_pct"], 17);
+        assert_eq!(t["strategic"]["current_pct"], 25);
+        assert_eq!(t["capability_building"]["current_pct"], 8);
+        assert_eq!(
+            prefill_current_allocation(&mut fields, &[("tactical", 0.0)]),
+            None
+        );
     }
 
     #[test]

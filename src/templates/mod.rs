@@ -14,7 +14,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use derive::{CRITERIA, Derivation, VALUE_LADDER, WORK_TYPES};
+pub use derive::{CRITERIA, Derivation, VALUE_LADDER, WORK_TYPES, prefill_current_allocation};
 pub use fields::{FieldError, FieldErrorKind};
 
 use crate::capability::{Capability, is_valid_id};
@@ -79,6 +79,9 @@ pub struct Artifact {
     /// What the server derived or corrected in the fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub corrections: Vec<String>,
+    /// The file name under the customer's `artifacts/`, when it was saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_as: Option<String>,
 }
 
 /// Why fields could not be rendered. Goes back to the model as a tool error, or
@@ -260,6 +263,7 @@ impl Templates {
             title,
             markdown,
             corrections: derived.corrections,
+            saved_as: None,
         })
     }
 }

@@ -97,6 +97,7 @@ impl Tool for ConsultTool {
             usage: outcome.usage,
             capability: Some(self.target.id.clone()),
             artifacts: outcome.artifacts,
+            model_calls: outcome.model_calls,
         })
     }
 }

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ArgsSchema, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
-use crate::templates::{FillError, OutputTemplate, Templates};
+use crate::templates::{
+    Derivation, FillError, OutputTemplate, Templates, prefill_current_allocation,
+};
 
 /// The tool's name.
 pub const FILL_TEMPLATE: &str = "fill_template";
@@ -94,7 +96,7 @@ impl Tool for FillTemplateTool {
 
     async fn call(
         &self,
-        _context: ToolContext<'_>,
+        context: ToolContext<'_>,
         arguments: &str,
     ) -> Result<ToolOutput, ToolError> {
         let args = self.args.parse(arguments)?;
@@ -113,18 +115,60 @@ impl Tool for FillTemplateTool {
                         .join(", ")
                 ))
             })?;
-        let artifact =
-            self.templates
-                .fill_with(template, args.fields)
-                .map_err(|err| match err {
-                    FillError::Render(_) => ToolError::Failed(err.to_string()),
-                    _ => ToolError::BadArguments(format!("fields for {}: {err}", template.id)),
+        let mut fields = args.fields;
+        let workspace = context.agent.workspace();
+        let mut notes = Vec::new();
+        if let Some(customer) = context.customer {
+            if template.derive.contains(&Derivation::TimeAllocation)
+                && workspace.customer_exists(customer)
+            {
+                let engagement = workspace
+                    .engagement(customer)
+                    .map_err(|err| ToolError::Failed(format!("reading the event log: {err}")))?;
+                let hours: Vec<(&str, f64)> = engagement
+                    .overall
+                    .hours
+                    .iter()
+                    .map(|(k, v)| (*k, *v))
+                    .collect();
+                notes.extend(prefill_current_allocation(&mut fields, &hours));
+            }
+        }
+        let mut artifact = self
+            .templates
+            .fill_with(template, fields)
+            .map_err(|err| match err {
+                FillError::Render(_) => ToolError::Failed(err.to_string()),
+                _ => ToolError::BadArguments(format!("fields for {}: {err}", template.id)),
+            })?;
+        artifact.corrections.splice(0..0, notes);
+        if let Some(customer) = context.customer {
+            let name = workspace
+                .save_artifact(
+                    customer,
+                    &artifact,
+                    &template.artifact_type,
+                    &context.caller.name,
+                )
+                .await
+                .map_err(|err| {
+                    tracing::error!(error = %err, "saving an artifact failed");
+                    ToolError::Failed(format!(
+                        "the document rendered but could not be saved ({err}); tell the user"
+                    ))
                 })?;
+            artifact.saved_as = Some(name.to_string());
+        }
         let mut content = format!(
             "Rendered \"{}\". The document is attached to your reply for the user; summarise \
              what matters rather than repeating it.",
             artifact.title
         );
+        if let Some(name) = &artifact.saved_as {
+            content.push_str(&format!(
+                " Saved to the customer's artifacts as {name} and logged as a Delivery event."
+            ));
+        }
         if !artifact.corrections.is_empty() {
             content.push_str(" The server corrected: ");
             content.push_str(&artifact.corrections.join("; "));

@@ -3,6 +3,7 @@
 
 mod args;
 mod consult;
+mod customer;
 mod fill_template;
 
 use async_trait::async_trait;
@@ -11,12 +12,17 @@ use serde_json::Value;
 
 pub use args::ArgsSchema;
 pub use consult::{ConsultArgs, ConsultTool};
+pub use customer::{
+    EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool,
+    UpdateCustomerInfoArgs, UpdateCustomerInfoTool,
+};
 pub use fill_template::{FILL_TEMPLATE, FillTemplateArgs, FillTemplateTool};
 
-use crate::agent::Agent;
+use crate::agent::{Agent, ModelCallRecord};
 use crate::capability::Capability;
 use crate::model::Usage;
 use crate::templates::Artifact;
+use crate::workspace::CustomerId;
 
 /// A tool as the model sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +46,8 @@ pub struct ToolOutput {
     pub capability: Option<String>,
     /// Documents the call produced (directly, or inside a consulted capability).
     pub artifacts: Vec<Artifact>,
+    /// Model calls made inside the tool (a consulted capability's).
+    pub model_calls: Vec<ModelCallRecord>,
 }
 
 /// A failed tool call. The message goes back to the model so it can correct the
@@ -73,8 +81,8 @@ pub struct ToolContext<'a> {
     pub depth: usize,
     /// The session the turn belongs to.
     pub session_id: &'a str,
-    /// The customer the turn is about, if any.
-    pub customer: Option<&'a str>,
+    /// The customer the turn is about, if any (validated, fixed by the request).
+    pub customer: Option<&'a CustomerId>,
 }
 
 /// A tool: a definition the model sees and the code that runs a call.

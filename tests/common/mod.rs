@@ -29,6 +29,8 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         capabilities_dir: capabilities_dir(),
         default_capability: "strategic-pm-coach".into(),
+        // Empty: TestServer::start gives each server its own temporary workspace.
+        workspace_dir: PathBuf::new(),
         model: ModelConfig {
             base_url: upstream.map_or_else(|| "http://127.0.0.1:9/v1".into(), |u| u.base_url()),
             api_key: upstream.map(|_| SecretString::from(TEST_API_KEY)),
@@ -47,18 +49,36 @@ pub struct TestServer {
     pub base: String,
     /// A client for it.
     pub client: reqwest::Client,
+    /// The application state the server runs on (for fault injection).
+    pub state: pmcoach::app::AppState,
+    /// The workspace root.
+    pub workspace: PathBuf,
+    _workspace_dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
-    /// Starts the real server (the library's `run`) with `config`.
-    pub async fn start(config: Config) -> TestServer {
+    /// Starts the real server (the library's `run`) with `config`; an empty
+    /// `workspace_dir` gets a temporary directory that lives as long as the server.
+    pub async fn start(mut config: Config) -> TestServer {
+        let temp = config.workspace_dir.as_os_str().is_empty().then(|| {
+            let dir = tempfile::tempdir().expect("temp workspace");
+            config.workspace_dir = dir.path().to_path_buf();
+            dir
+        });
         let state = pmcoach::app::build(&config).expect("app builds");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(pmcoach::http::run(listener, state, std::future::pending()));
+        tokio::spawn(pmcoach::http::run(
+            listener,
+            state.clone(),
+            std::future::pending(),
+        ));
         TestServer {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
+            state,
+            workspace: config.workspace_dir.clone(),
+            _workspace_dir: temp,
         }
     }
 

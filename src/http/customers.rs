@@ -1,0 +1,177 @@
+//! `GET /v1/customers/...`: the customer documentation, read-only.
+//!
+//! Every handler turns the path segments into validated ids first (400 if they
+//! are not), and only the workspace turns ids into paths.
+
+use axum::extract::State;
+use serde::Serialize;
+
+use super::AppState;
+use super::error::{ApiError, AppJson, AppPath};
+use crate::workspace::event_log::{ActionItem, Event};
+use crate::workspace::info::{self, ClientPm};
+use crate::workspace::metrics::Engagement;
+use crate::workspace::{ArtifactName, ArtifactSummary, CustomerId, SessionId, Transcript};
+
+fn customer(id: &str) -> Result<CustomerId, ApiError> {
+    CustomerId::parse(id).map_err(|err| ApiError::BadRequest(err.to_string()))
+}
+
+/// A customer in the list.
+#[derive(Debug, Serialize)]
+pub(super) struct CustomerSummary {
+    /// Customer id.
+    pub(super) id: CustomerId,
+    /// Display name from customer-info.md, when recorded.
+    pub(super) name: Option<String>,
+}
+
+/// `{customers: [...]}`.
+#[derive(Debug, Serialize)]
+pub(super) struct CustomerList {
+    /// Every customer with a folder.
+    pub(super) customers: Vec<CustomerSummary>,
+}
+
+fn display_name(state: &AppState, id: &CustomerId) -> Option<String> {
+    let text = state.workspace.info(id).ok()?;
+    info::facts(&text)
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("Customer Name"))
+        .map(|(_, value)| value)
+}
+
+/// Lists the customers.
+pub(super) async fn list(State(state): State<AppState>) -> Result<AppJson<CustomerList>, ApiError> {
+    let customers = state
+        .workspace
+        .customers()?
+        .into_iter()
+        .map(|id| CustomerSummary {
+            name: display_name(&state, &id),
+            id,
+        })
+        .collect();
+    Ok(AppJson(CustomerList { customers }))
+}
+
+/// A customer's engagement facts.
+#[derive(Debug, Serialize)]
+pub(super) struct CustomerInfo {
+    /// Customer id.
+    pub(super) id: CustomerId,
+    /// `**Field**: value` facts, in file order.
+    pub(super) facts: Vec<Fact>,
+    /// The Client Team table.
+    pub(super) client_team: Vec<ClientPm>,
+    /// customer-info.md as written.
+    pub(super) markdown: String,
+}
+
+/// One fact.
+#[derive(Debug, Serialize)]
+pub(super) struct Fact {
+    /// Field name.
+    pub(super) name: String,
+    /// Value.
+    pub(super) value: String,
+}
+
+/// Shows customer-info.md.
+pub(super) async fn show(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+) -> Result<AppJson<CustomerInfo>, ApiError> {
+    let id = customer(&id)?;
+    let markdown = state.workspace.info(&id)?;
+    Ok(AppJson(CustomerInfo {
+        facts: info::facts(&markdown)
+            .into_iter()
+            .map(|(name, value)| Fact { name, value })
+            .collect(),
+        client_team: info::client_team(&markdown),
+        markdown,
+        id,
+    }))
+}
+
+/// The event log, parsed.
+#[derive(Debug, Serialize)]
+pub(super) struct Events {
+    /// Entries, newest first as in the file.
+    pub(super) events: Vec<Event>,
+    /// The Open Action Items table.
+    pub(super) action_items: Vec<ActionItem>,
+}
+
+/// Lists the events.
+pub(super) async fn events(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+) -> Result<AppJson<Events>, ApiError> {
+    let log = state.workspace.event_log(&customer(&id)?)?;
+    Ok(AppJson(Events {
+        events: log.events,
+        action_items: log.action_items,
+    }))
+}
+
+/// Hours per work category and the strategic vs tactical ratio.
+pub(super) async fn engagement(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+) -> Result<AppJson<Engagement>, ApiError> {
+    Ok(AppJson(state.workspace.engagement(&customer(&id)?)?))
+}
+
+/// `{artifacts: [...]}`.
+#[derive(Debug, Serialize)]
+pub(super) struct ArtifactList {
+    /// Saved documents, by name.
+    pub(super) artifacts: Vec<ArtifactSummary>,
+}
+
+/// Lists the saved documents.
+pub(super) async fn artifacts(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+) -> Result<AppJson<ArtifactList>, ApiError> {
+    Ok(AppJson(ArtifactList {
+        artifacts: state.workspace.artifacts(&customer(&id)?)?,
+    }))
+}
+
+/// One saved document.
+#[derive(Debug, Serialize)]
+pub(super) struct ArtifactBody {
+    /// File name.
+    pub(super) name: ArtifactName,
+    /// The document.
+    pub(super) markdown: String,
+}
+
+/// Shows one saved document.
+pub(super) async fn artifact(
+    State(state): State<AppState>,
+    AppPath((id, name)): AppPath<(String, String)>,
+) -> Result<AppJson<ArtifactBody>, ApiError> {
+    let id = customer(&id)?;
+    let name = ArtifactName::parse(&name).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    let markdown = state.workspace.artifact(&id, &name)?;
+    Ok(AppJson(ArtifactBody { name, markdown }))
+}
+
+/// Shows a session's transcript.
+pub(super) async fn session(
+    State(state): State<AppState>,
+    AppPath((id, session)): AppPath<(String, String)>,
+) -> Result<AppJson<Transcript>, ApiError> {
+    let id = customer(&id)?;
+    let session_id =
+        SessionId::parse(&session).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    state
+        .workspace
+        .transcript(&id, &session_id)?
+        .map(AppJson)
+        .ok_or(ApiError::UnknownSession(session))
+}

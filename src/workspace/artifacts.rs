@@ -1,0 +1,182 @@
+//! `artifacts/`: rendered documents saved as `<type>-<topic>-<date>.md` with the
+//! convention's header block. A second one on the same day gets a new name; an
+//! existing file is never replaced.
+
+use serde::Serialize;
+
+use super::event_log::NewEvent;
+use super::{ARTIFACTS_DIR, ArtifactName, CustomerId, Workspace, WorkspaceError, slugify};
+use crate::atomic;
+use crate::templates::{Artifact, today};
+
+/// An artifact as listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArtifactSummary {
+    /// File name (pass it to the artifact endpoint).
+    pub name: ArtifactName,
+    /// The document's title.
+    pub title: String,
+    /// `**Type**` from the header.
+    pub kind: Option<String>,
+    /// `**Status**` from the header.
+    pub status: Option<String>,
+    /// `**Created**` from the header.
+    pub created: Option<String>,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// The saved document: title, header block, then the rendered body.
+fn document(
+    customer: &CustomerId,
+    artifact: &Artifact,
+    kind: &str,
+    author: &str,
+    date: &str,
+) -> String {
+    let body = artifact
+        .markdown
+        .strip_prefix(&format!("# {}", artifact.title))
+        .unwrap_or(&artifact.markdown)
+        .trim_start_matches('\n');
+    format!(
+        "# {title}\n\n**Customer**: {customer}\n**Created**: {date}\n**Last Updated**: {date}\n\
+         **Type**: {kind}\n**Status**: Draft\n**Author**: {author}\n\n---\n\n{body}",
+        title = artifact.title,
+        kind = capitalized(kind),
+    )
+}
+
+fn header_field(text: &str, name: &str) -> Option<String> {
+    let prefix = format!("**{name}**:");
+    text.lines()
+        .take(20)
+        .find_map(|line| line.trim().strip_prefix(&prefix))
+        .map(|value| value.trim().to_string())
+}
+
+impl Workspace {
+    /// Saves a rendered document under a fresh name and logs a Delivery event.
+    pub async fn save_artifact(
+        &self,
+        customer: &CustomerId,
+        artifact: &Artifact,
+        kind: &str,
+        author: &str,
+    ) -> Result<ArtifactName, WorkspaceError> {
+        let _guard = self.lock(Some(customer)).await;
+        self.ensure_customer_locked(customer)?;
+        let dir = self.existing(customer)?.join(ARTIFACTS_DIR);
+        self.check_no_link(&dir)?;
+        let date = today();
+        let base = format!(
+            "{}-{}-{date}",
+            slugify(kind, 20),
+            slugify(&artifact.template, 60)
+        );
+        let text = document(customer, artifact, kind, author, &date);
+        let mut attempt = 1;
+        let name = loop {
+            let candidate = if attempt == 1 {
+                format!("{base}.md")
+            } else {
+                format!("{base}-{attempt}.md")
+            };
+            let name = ArtifactName::parse(&candidate)?;
+            let path = dir.join(name.as_str());
+            let result = match self.take_fault() {
+                Some(n) => atomic::write_atomic_failing(&path, text.as_bytes(), Some(n)),
+                None => atomic::create_new_atomic(&path, text.as_bytes()),
+            };
+            match result {
+                Ok(()) => break name,
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                    attempt += 1;
+                }
+                Err(err) => return Err(self.io(&path)(err)),
+            }
+        };
+        let event = NewEvent {
+            date,
+            event_type: "Delivery".into(),
+            title: artifact.title.clone(),
+            category: None,
+            hours: None,
+            participants: None,
+            context: None,
+            what_happened: format!(
+                "{author} produced {} and saved it as artifacts/{name}",
+                artifact.title
+            ),
+            decisions: Vec::new(),
+            business_impact: None,
+            action_items: Vec::new(),
+            lessons: None,
+        };
+        self.log_event_locked(customer, &event)?;
+        Ok(name)
+    }
+
+    /// The customer's saved documents, by name.
+    pub fn artifacts(&self, customer: &CustomerId) -> Result<Vec<ArtifactSummary>, WorkspaceError> {
+        let dir = self.existing(customer)?.join(ARTIFACTS_DIR);
+        self.check_no_link(&dir)?;
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(self.io(&dir)(err)),
+        };
+        let mut out = Vec::new();
+        for entry in entries.filter_map(Result::ok) {
+            let Ok(name) = ArtifactName::parse(&entry.file_name().to_string_lossy()) else {
+                continue; // files a person put there under other names are left alone
+            };
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let text = self.read_optional(&entry.path())?;
+            out.push(ArtifactSummary {
+                title: text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("# "))
+                    .unwrap_or(name.as_str())
+                    .trim()
+                    .to_string(),
+                kind: header_field(&text, "Type"),
+                status: header_field(&text, "Status"),
+                created: header_field(&text, "Created"),
+                bytes: text.len() as u64,
+                name,
+            });
+        }
+        out.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+        Ok(out)
+    }
+
+    /// One saved document's text.
+    pub fn artifact(
+        &self,
+        customer: &CustomerId,
+        name: &ArtifactName,
+    ) -> Result<String, WorkspaceError> {
+        let path = self
+            .existing(customer)?
+            .join(ARTIFACTS_DIR)
+            .join(name.as_str());
+        self.check_no_link(&path)?;
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                Err(WorkspaceError::UnknownArtifact(name.to_string()))
+            }
+            Err(err) => Err(self.io(&path)(err)),
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Session transcripts: `customers/<id>/sessions/<session>.jsonl` (or
+//! `sessions/<session>.jsonl` at the root for sessions without a customer), one
+//! JSON object per line: a `session` header, then one `turn` per finished turn.
+//! The file is the session: a restarted server resumes from it, and offline evals
+//! replay it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::{CustomerId, SESSIONS_DIR, SessionId, Workspace, WorkspaceError};
+use crate::atomic;
+use crate::session::{Session, SessionStore, StoreError, TurnRecord};
+
+/// Version of the transcript line format.
+pub const TRANSCRIPT_VERSION: u32 = 1;
+
+/// One line of a transcript file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Line {
+    /// The first line.
+    Session {
+        /// Format version.
+        version: u32,
+        /// The session id.
+        session_id: String,
+        /// The customer, if any.
+        #[serde(default)]
+        customer: Option<String>,
+        /// When the session started.
+        created_at: String,
+    },
+    /// A finished turn.
+    Turn(Box<TurnRecord>),
+}
+
+/// A transcript as read back.
+#[derive(Debug, Clone, Serialize)]
+pub struct Transcript {
+    /// The session id.
+    pub session_id: String,
+    /// The customer, if any.
+    pub customer: Option<String>,
+    /// When it started.
+    pub created_at: Option<String>,
+    /// Its turns, in order.
+    pub turns: Vec<TurnRecord>,
+    /// Lines that could not be read (hand edits, or a torn tail not yet repaired).
+    pub unreadable_lines: usize,
+}
+
+impl Transcript {
+    /// Reads a transcript's text.
+    pub fn parse(text: &str) -> Self {
+        let mut transcript = Transcript {
+            session_id: String::new(),
+            customer: None,
+            created_at: None,
+            turns: Vec::new(),
+            unreadable_lines: 0,
+        };
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            match serde_json::from_str::<Line>(line) {
+                Ok(Line::Session {
+                    session_id,
+                    customer,
+                    created_at,
+                    ..
+                }) => {
+                    transcript.session_id = session_id;
+                    transcript.customer = customer;
+                    transcript.created_at = Some(created_at);
+                }
+                Ok(Line::Turn(turn)) => transcript.turns.push(*turn),
+                Err(_) => transcript.unreadable_lines += 1,
+            }
+        }
+        transcript
+    }
+
+    /// The conversation the turns add up to.
+    pub fn to_session(&self, id: &str) -> Option<Session> {
+        let first = self.turns.first()?;
+        let mut session = Session::new(id, first);
+        session.customer = self.customer.clone().or_else(|| first.customer.clone());
+        for turn in &self.turns {
+            session.apply(turn);
+        }
+        Some(session)
+    }
+}
+
+impl Workspace {
+    fn transcript_path(&self, customer: Option<&CustomerId>, session: &SessionId) -> PathBuf {
+        let dir = match customer {
+            Some(customer) => self.customer_dir(customer).join(SESSIONS_DIR),
+            None => self.root.join(SESSIONS_DIR),
+        };
+        dir.join(format!("{}.jsonl", session.as_str()))
+    }
+
+    /// Finds a session's file: at the root, or in some customer's folder.
+    fn find_transcript(&self, session: &SessionId) -> Result<Option<PathBuf>, WorkspaceError> {
+        let global = self.transcript_path(None, session);
+        if global.is_file() {
+            return Ok(Some(global));
+        }
+        for customer in self.customers()? {
+            let path = self.transcript_path(Some(&customer), session);
+            if path.is_file() {
+                return Ok(Some(path));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A customer's session transcript.
+    pub fn transcript(
+        &self,
+        customer: &CustomerId,
+        session: &SessionId,
+    ) -> Result<Option<Transcript>, WorkspaceError> {
+        self.existing(customer)?;
+        let path = self.transcript_path(Some(customer), session);
+        self.check_no_link(&path)?;
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(Transcript::parse(&text))),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(self.io(&path)(err)),
+        }
+    }
+
+    /// Appends a turn to its session's file, writing the header first for a new
+    /// session. Serialized with every other write for the same customer.
+    pub async fn append_turn(
+        &self,
+        session: &SessionId,
+        turn: &TurnRecord,
+    ) -> Result<(), WorkspaceError> {
+        let customer = turn
+            .customer
+            .as_deref()
+            .map(CustomerId::parse)
+            .transpose()?;
+        let _guard = self.lock(customer.as_ref()).await;
+        if let Some(customer) = &customer {
+            self.ensure_customer_locked(customer)?;
+        }
+        let path = self.transcript_path(customer.as_ref(), session);
+        self.check_no_link(&path)?;
+        let encode = |line: &Line| {
+            serde_json::to_string(line).map_err(|err| WorkspaceError::Io {
+                path: self.relative(&path),
+                source: std::io::Error::other(err),
+            })
+        };
+        if !path.exists() {
+            let header = Line::Session {
+                version: TRANSCRIPT_VERSION,
+                session_id: session.to_string(),
+                customer: customer.as_ref().map(ToString::to_string),
+                created_at: turn.started_at.clone(),
+            };
+            atomic::append_line(&path, &encode(&header)?, None).map_err(self.io(&path))?;
+        }
+        let line = encode(&Line::Turn(Box::new(turn.clone())))?;
+        atomic::append_line(&path, &line, self.take_fault()).map_err(self.io(&path))?;
+        Ok(())
+    }
+}
+
+/// Sessions kept as transcript files in the workspace.
+#[derive(Debug, Clone)]
+pub struct FileSessions {
+    workspace: Arc<Workspace>,
+}
+
+impl FileSessions {
+    /// Sessions in `workspace`.
+    pub fn new(workspace: Arc<Workspace>) -> Self {
+        Self { workspace }
+    }
+}
+
+#[async_trait]
+impl SessionStore for FileSessions {
+    async fn get(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let Ok(session) = SessionId::parse(id) else {
+            return Ok(None);
+        };
+        let Some(path) = self
+            .workspace
+            .find_transcript(&session)
+            .map_err(|err| StoreError(err.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|err| StoreError(self.workspace.io(&path)(err).to_string()))?;
+        Ok(Transcript::parse(&text).to_session(id))
+    }
+
+    async fn append(&self, id: &str, turn: &TurnRecord) -> Result<(), StoreError> {
+        let session = SessionId::parse(id).map_err(|err| StoreError(err.to_string()))?;
+        self.workspace
+            .append_turn(&session, turn)
+            .await
+            .map_err(|err| StoreError(err.to_string()))
+    }
+}
