@@ -237,7 +237,12 @@ async fn chat(
                 message: line,
                 customer: customer.map(str::to_string),
                 session_id: session_id.clone(),
-                capability: capability.map(str::to_string),
+                // The terminal talks to the capability it names (`auto` routes).
+                capability: Some(
+                    capability.map_or_else(|| config.default_capability.clone(), str::to_string),
+                ),
+                history: None,
+                template: None,
             },
         )
         .await;

@@ -4,9 +4,12 @@
 
 use serde::Serialize;
 
-use crate::agent::{AgentError, ToolCallRecord, TurnInput};
+use std::sync::Arc;
+
+use crate::agent::{Agent, AgentError, EventSink, ToolCallRecord, TurnEvent, TurnInput};
 use crate::app::AppState;
-use crate::model::Usage;
+use crate::capability::Capability;
+use crate::model::{Message, Usage};
 use crate::session::{ArtifactRef, StoreError, TurnRecord};
 use crate::templates::Artifact;
 use crate::workspace::{CustomerId, SessionId, WorkspaceError};
@@ -14,14 +17,20 @@ use crate::workspace::{CustomerId, SessionId, WorkspaceError};
 /// What a caller asks for.
 #[derive(Debug, Clone, Default)]
 pub struct TurnRequest {
-    /// What the person says.
+    /// What the person (or orchestrator) says.
     pub message: String,
     /// The customer, as given (validated here).
     pub customer: Option<String>,
     /// A session to continue, as given (validated here).
     pub session_id: Option<String>,
-    /// A capability id; the session's or the default one when absent.
+    /// A capability id, or `auto` to route; when absent, the session's
+    /// capability, else routing.
     pub capability: Option<String>,
+    /// History the caller owns (the OpenAI-compatible endpoint), used instead of a
+    /// stored session.
+    pub history: Option<Vec<Message>>,
+    /// A template the turn must produce (structured invoke).
+    pub template: Option<String>,
 }
 
 /// What a finished turn returns.
@@ -31,6 +40,8 @@ pub struct TurnResult {
     pub session_id: String,
     /// The capability that answered.
     pub capability: String,
+    /// Whether routing chose it.
+    pub routed: bool,
     /// The customer, if any.
     pub customer: Option<String>,
     /// The answer.
@@ -39,14 +50,14 @@ pub struct TurnResult {
     pub tool_calls: Vec<ToolCallRecord>,
     /// Documents rendered (and saved, with a customer).
     pub artifacts: Vec<Artifact>,
-    /// Tokens spent.
+    /// Tokens spent, routing and consulted capabilities included.
     pub usage: Usage,
 }
 
 /// Why a turn was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum ConversationError {
-    /// The request is invalid (message, customer or session id).
+    /// The request is invalid (message, customer or session id, template).
     #[error("{0}")]
     Invalid(String),
     /// No such capability.
@@ -69,15 +80,45 @@ pub enum ConversationError {
     Workspace(#[from] WorkspaceError),
 }
 
+/// The capability keyword that asks for routing.
+pub const AUTO: &str = "auto";
+
+enum Choice {
+    Fixed(Arc<Capability>),
+    Route,
+}
+
+/// A validated turn, ready to run. Everything that can be refused with a 4xx is
+/// checked before this exists, so a streaming response starts only for a turn
+/// that will run.
+pub struct PreparedTurn {
+    state: AppState,
+    agent: Agent,
+    message: String,
+    customer: Option<CustomerId>,
+    session_id: String,
+    history: Vec<Message>,
+    choice: Choice,
+    template: Option<String>,
+}
+
 fn now() -> String {
     jiff::Timestamp::now().to_string()
 }
 
-/// Runs one turn.
+/// Runs one turn without streaming.
 pub async fn run_turn(
     state: &AppState,
     request: TurnRequest,
 ) -> Result<TurnResult, ConversationError> {
+    prepare(state, request).await?.run(None).await
+}
+
+/// Validates a request and resolves session, customer and capability.
+pub async fn prepare(
+    state: &AppState,
+    request: TurnRequest,
+) -> Result<PreparedTurn, ConversationError> {
     let invalid = |err: crate::workspace::InvalidName| ConversationError::Invalid(err.to_string());
     let message = request.message.trim();
     if message.is_empty() {
@@ -90,6 +131,11 @@ pub async fn run_turn(
         return Err(ConversationError::Invalid(format!(
             "message is longer than {max_chars} characters"
         )));
+    }
+    if request.history.is_some() && request.session_id.is_some() {
+        return Err(ConversationError::Invalid(
+            "send either a history or a session_id, not both".into(),
+        ));
     }
     let requested_customer = request
         .customer
@@ -126,67 +172,140 @@ pub async fn run_turn(
         (None, Some(stored)) => Some(CustomerId::parse(stored).map_err(invalid)?),
         (None, None) => None,
     };
-    let capability_id = request
+    let choice = match request
         .capability
         .as_deref()
-        .or(existing.as_ref().map(|s| s.capability.as_str()));
-    let capability = match capability_id {
-        Some(id) => state
-            .capabilities
-            .get(id)
-            .ok_or_else(|| ConversationError::UnknownCapability(id.to_string()))?,
-        None => state.capabilities.default_capability(),
+        .or(existing.as_ref().map(|s| s.capability.as_str()))
+    {
+        None | Some(AUTO) => Choice::Route,
+        Some(id) => {
+            Choice::Fixed(Arc::clone(state.capabilities.get(id).ok_or_else(|| {
+                ConversationError::UnknownCapability(id.to_string())
+            })?))
+        }
     };
-    let agent = state.agent.as_ref().ok_or(ConversationError::NoModel)?;
+    if let Some(template) = &request.template {
+        let known = state.templates.get(template).ok_or_else(|| {
+            ConversationError::Invalid(format!(
+                "unknown template {template:?} (see GET /v1/capabilities)"
+            ))
+        })?;
+        match &choice {
+            Choice::Fixed(capability) if capability.id == known.capability => {}
+            Choice::Fixed(capability) => {
+                return Err(ConversationError::Invalid(format!(
+                    "template {template:?} belongs to {}, not {}",
+                    known.capability, capability.id
+                )));
+            }
+            Choice::Route => {
+                return Err(ConversationError::Invalid(
+                    "a template needs a named capability".into(),
+                ));
+            }
+        }
+    }
+    let agent = state.agent.clone().ok_or(ConversationError::NoModel)?;
     if let Some(customer) = &customer {
         state.workspace.ensure_customer(customer).await?;
     }
-
-    let session_id = request
-        .session_id
-        .clone()
-        .unwrap_or_else(|| SessionId::generate().to_string());
-    let history = existing.as_ref().map_or(&[][..], |s| &s.messages[..]);
-    let started_at = now();
-    let outcome = agent
-        .run_turn(TurnInput {
-            capability,
-            history,
-            message,
-            session_id: &session_id,
-            customer: customer.as_ref(),
-        })
-        .await?;
-
-    let record = TurnRecord {
-        started_at,
-        finished_at: now(),
-        capability: capability.id.clone(),
-        customer: customer.as_ref().map(ToString::to_string),
-        model: agent.model_name().to_string(),
-        messages: outcome.messages,
-        tool_calls: outcome.tool_calls.clone(),
-        artifacts: outcome
-            .artifacts
-            .iter()
-            .map(|a| ArtifactRef {
-                template: a.template.clone(),
-                title: a.title.clone(),
-                saved_as: a.saved_as.clone(),
-            })
-            .collect(),
-        model_calls: outcome.model_calls,
-        usage: outcome.usage,
+    let history = match (request.history, existing) {
+        (Some(history), _) => history,
+        (None, Some(session)) => session.messages,
+        (None, None) => Vec::new(),
     };
-    state.sessions.append(&session_id, &record).await?;
-
-    Ok(TurnResult {
-        session_id,
-        capability: capability.id.clone(),
-        customer: record.customer,
-        reply: outcome.reply,
-        tool_calls: outcome.tool_calls,
-        artifacts: outcome.artifacts,
-        usage: outcome.usage,
+    Ok(PreparedTurn {
+        state: state.clone(),
+        agent,
+        message: message.to_string(),
+        customer,
+        session_id: request
+            .session_id
+            .unwrap_or_else(|| SessionId::generate().to_string()),
+        history,
+        choice,
+        template: request.template,
     })
+}
+
+impl PreparedTurn {
+    /// The session the turn belongs to.
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// Runs the turn, streaming its events to `events` when given, and records it.
+    pub async fn run(self, events: Option<EventSink>) -> Result<TurnResult, ConversationError> {
+        let started_at = now();
+        let (capability, routed, mut usage, mut model_calls) = match self.choice {
+            Choice::Fixed(capability) => (capability, false, Usage::default(), Vec::new()),
+            Choice::Route => {
+                let routed = self.agent.route(&self.message).await?;
+                (
+                    routed.capability,
+                    true,
+                    routed.usage,
+                    vec![routed.model_call],
+                )
+            }
+        };
+        if let Some(sink) = &events {
+            let _ = sink
+                .send(TurnEvent::Capability {
+                    capability: capability.id.clone(),
+                    routed,
+                })
+                .await;
+        }
+        let outcome = self
+            .agent
+            .run_turn(TurnInput {
+                capability: &capability,
+                history: &self.history,
+                message: &self.message,
+                session_id: &self.session_id,
+                customer: self.customer.as_ref(),
+                events: events.as_ref(),
+                required_template: self.template.as_deref(),
+            })
+            .await?;
+        usage += outcome.usage;
+        model_calls.extend(outcome.model_calls);
+
+        let record = TurnRecord {
+            started_at,
+            finished_at: now(),
+            capability: capability.id.clone(),
+            customer: self.customer.as_ref().map(ToString::to_string),
+            model: self.agent.model_name().to_string(),
+            messages: outcome.messages,
+            tool_calls: outcome.tool_calls.clone(),
+            artifacts: outcome
+                .artifacts
+                .iter()
+                .map(|a| ArtifactRef {
+                    template: a.template.clone(),
+                    title: a.title.clone(),
+                    saved_as: a.saved_as.clone(),
+                })
+                .collect(),
+            model_calls,
+            usage,
+        };
+        self.state
+            .sessions
+            .append(&self.session_id, &record)
+            .await?;
+
+        Ok(TurnResult {
+            session_id: self.session_id,
+            capability: capability.id.clone(),
+            routed,
+            customer: record.customer,
+            reply: outcome.reply,
+            tool_calls: outcome.tool_calls,
+            artifacts: outcome.artifacts,
+            usage,
+        })
+    }
 }

@@ -12,6 +12,7 @@ use crate::tools::ToolDefinition;
 const TEMPLATES: &[(&str, &str)] = &[
     ("system.md.j2", include_str!("../prompts/system.md.j2")),
     ("consult.md.j2", include_str!("../prompts/consult.md.j2")),
+    ("route.md.j2", include_str!("../prompts/route.md.j2")),
 ];
 
 /// A prompt that failed to compile or render.
@@ -116,6 +117,39 @@ impl<'a> From<&'a OutputTemplate> for TemplateView<'a> {
     }
 }
 
+/// What the routing prompt is rendered from.
+#[derive(Debug, Serialize)]
+pub struct RouteContext<'a> {
+    /// The choices.
+    pub capabilities: Vec<RouteChoice<'a>>,
+    /// The fallback.
+    pub default_id: &'a str,
+}
+
+/// One capability as a routing choice.
+#[derive(Debug, Serialize)]
+pub struct RouteChoice<'a> {
+    /// Id.
+    pub id: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// One line.
+    pub description: &'a str,
+    /// Its When to Invoke bullets.
+    pub when_to_invoke: &'a [String],
+}
+
+impl<'a> From<&'a Capability> for RouteChoice<'a> {
+    fn from(capability: &'a Capability) -> Self {
+        Self {
+            id: &capability.id,
+            name: &capability.name,
+            description: &capability.description,
+            when_to_invoke: &capability.when_to_invoke,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct ConsultContext<'a> {
     from: &'a str,
@@ -159,6 +193,11 @@ impl Prompts {
                 context,
             },
         )
+    }
+
+    /// The system prompt of the routing call.
+    pub fn route(&self, context: &RouteContext<'_>) -> Result<String, PromptError> {
+        self.render("route.md.j2", context)
     }
 
     fn render(

@@ -45,7 +45,7 @@ async fn the_coach_answers_with_its_frameworks_in_the_system_prompt() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "My client wants me to write PRDs."}),
+            &json!({"capability": "strategic-pm-coach", "message": "My client wants me to write PRDs."}),
         )
         .await;
 
@@ -123,7 +123,7 @@ async fn consulting_a_sibling_runs_it_with_its_own_system_prompt() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "Help me shape the roadmap conversation.", "customer": "acme-corp"}),
+            &json!({"capability": "strategic-pm-coach", "message": "Help me shape the roadmap conversation.", "customer": "acme-corp"}),
         )
         .await;
 
@@ -230,7 +230,10 @@ async fn parallel_tool_calls_all_run_and_results_keep_call_order() {
     });
 
     let (status, body) = server
-        .post("/v1/chat", &json!({"message": "I am stuck as staff aug."}))
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "I am stuck as staff aug."}),
+        )
         .await;
 
     assert_eq!(status, 200, "{body}");
@@ -284,7 +287,10 @@ async fn a_model_that_calls_tools_forever_is_stopped_at_the_step_limit() {
     });
 
     let (status, body) = server
-        .post("/v1/chat", &json!({"message": "Go around in circles."}))
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "Go around in circles."}),
+        )
         .await;
 
     assert_eq!(status, 502, "{body}");
@@ -331,7 +337,10 @@ async fn malformed_tool_arguments_go_back_to_the_model_which_recovers() {
     ]);
 
     let (status, body) = server
-        .post("/v1/chat", &json!({"message": "What next?"}))
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "What next?"}),
+        )
         .await;
 
     assert_eq!(status, 200, "{body}");
@@ -386,7 +395,12 @@ async fn an_upstream_failure_is_a_sanitised_502_and_the_server_keeps_serving() {
         }
     });
 
-    let (status, body) = server.post("/v1/chat", &json!({"message": "hello"})).await;
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hello"}),
+        )
+        .await;
     assert_eq!(status, 502, "{body}");
     assert_eq!(body["error"]["code"], "upstream_error");
     let message = body["error"]["message"].as_str().expect("message");
@@ -398,7 +412,12 @@ async fn an_upstream_failure_is_a_sanitised_502_and_the_server_keeps_serving() {
     );
 
     failing.store(false, Ordering::SeqCst);
-    let (status, body) = server.post("/v1/chat", &json!({"message": "hello"})).await;
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hello"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["reply"], "back to normal");
 }
@@ -414,7 +433,12 @@ async fn an_upstream_auth_error_names_the_code_but_never_the_key() {
         }})
         .to_string(),
     });
-    let (status, body) = server.post("/v1/chat", &json!({"message": "hello"})).await;
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hello"}),
+        )
+        .await;
     assert_eq!(status, 502, "{body}");
     assert_eq!(
         body["error"]["message"],

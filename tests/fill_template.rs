@@ -37,7 +37,7 @@ async fn the_model_fills_a_template_and_the_document_comes_back() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "Assess my Acme engagement.", "customer": "acme-corp"}),
+            &json!({"capability": "strategic-pm-coach", "message": "Assess my Acme engagement.", "customer": "acme-corp"}),
         )
         .await;
 
@@ -115,7 +115,10 @@ async fn a_missing_required_field_is_reported_and_the_retry_succeeds() {
     ]);
 
     let (status, body) = server
-        .post("/v1/chat", &json!({"message": "Write up the assessment."}))
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "Write up the assessment."}),
+        )
         .await;
 
     assert_eq!(status, 200, "{body}");
@@ -153,7 +156,12 @@ async fn an_unknown_or_foreign_template_is_an_error_the_model_can_fix() {
         )]),
         text("I can only fill my own documents."),
     ]);
-    let (status, body) = server.post("/v1/chat", &json!({"message": "hi"})).await;
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hi"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["artifacts"], json!([]));
     let error = &common::tool_results(&upstream.requests()[1].body)[0];
@@ -188,7 +196,7 @@ async fn a_consulted_sibling_can_fill_its_own_template_and_the_artifact_reaches_
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "Help me have the PRD conversation."}),
+            &json!({"capability": "strategic-pm-coach", "message": "Help me have the PRD conversation."}),
         )
         .await;
 

@@ -46,16 +46,27 @@ async fn malformed_and_invalid_bodies_are_400() {
             .contains("message")
     );
 
-    let (status, body) = server.post("/v1/chat", &json!({"message": "   "})).await;
-    assert_error(status, &body, 400, "invalid_request");
-
     let (status, body) = server
-        .post("/v1/chat", &json!({"message": "hi", "mesage": "typo"}))
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "   "}),
+        )
         .await;
     assert_error(status, &body, 400, "invalid_request");
 
     let (status, body) = server
-        .post("/v1/chat", &json!({"message": "hi", "customer": "../etc"}))
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hi", "mesage": "typo"}),
+        )
+        .await;
+    assert_error(status, &body, 400, "invalid_request");
+
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hi", "customer": "../etc"}),
+        )
         .await;
     assert_error(status, &body, 400, "invalid_request");
 
@@ -80,11 +91,21 @@ async fn malformed_and_invalid_bodies_are_400() {
 async fn oversized_messages_and_bodies_are_refused() {
     let (upstream, server) = setup().await;
     let long = "x".repeat(40_000);
-    let (status, body) = server.post("/v1/chat", &json!({"message": long})).await;
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": long}),
+        )
+        .await;
     assert_error(status, &body, 400, "invalid_request");
 
     let huge = "x".repeat(300 * 1024);
-    let (status, body) = server.post("/v1/chat", &json!({"message": huge})).await;
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": huge}),
+        )
+        .await;
     assert_error(status, &body, 413, "payload_too_large");
     assert_eq!(upstream.request_count(), 0);
 }
@@ -115,7 +136,12 @@ async fn unknown_capabilities_sessions_and_routes_are_404() {
 #[tokio::test]
 async fn without_a_model_chat_is_503_with_advice_and_the_rest_works() {
     let server = TestServer::start(config_for(None)).await;
-    let (status, body) = server.post("/v1/chat", &json!({"message": "hi"})).await;
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hi"}),
+        )
+        .await;
     assert_error(status, &body, 503, "no_model");
     let message = body["error"]["message"].as_str().expect("message");
     assert!(message.contains("OPENAI_API_KEY") && message.contains("PMCOACH_MODEL"));

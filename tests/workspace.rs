@@ -52,7 +52,7 @@ async fn a_first_turn_creates_the_customer_folder_and_records_the_session() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "Hi", "customer": "acme-corp"}),
+            &json!({"capability": "strategic-pm-coach", "message": "Hi", "customer": "acme-corp"}),
         )
         .await;
 
@@ -132,7 +132,7 @@ async fn the_coach_writes_after_and_reads_before_the_next_turn() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "We ran the roadmap session today.", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": "We ran the roadmap session today.", "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -256,7 +256,7 @@ async fn rendered_templates_are_saved_as_artifacts_and_logged() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "Assess the engagement.", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": "Assess the engagement.", "customer": "acme"}),
         )
         .await;
 
@@ -330,7 +330,7 @@ async fn a_restarted_server_resumes_a_session_from_its_file() {
     let (_, first) = first_server
         .post(
             "/v1/chat",
-            &json!({"message": "first question", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": "first question", "customer": "acme"}),
         )
         .await;
     drop(first_server);
@@ -384,7 +384,7 @@ async fn fifty_concurrent_turns_on_one_customer_leave_fifty_intact_entries() {
             server
                 .post(
                     "/v1/chat",
-                    &json!({"message": format!("Session number {i}"), "customer": "busy"}),
+                    &json!({"capability": "strategic-pm-coach", "message": format!("Session number {i}"), "customer": "busy"}),
                 )
                 .await
         }
@@ -421,7 +421,10 @@ async fn a_failed_write_is_a_clear_500_and_loses_nothing() {
     let (upstream, server) = setup().await;
     upstream.push_all([text("one"), text("two"), text("three")]);
     let (_, first) = server
-        .post("/v1/chat", &json!({"message": "first", "customer": "acme"}))
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "first", "customer": "acme"}),
+        )
         .await;
     let session = first["session_id"].as_str().expect("session").to_string();
     let path = customer_dir(&server, "acme").join(format!("sessions/{session}.jsonl"));
@@ -476,7 +479,10 @@ async fn a_failed_event_log_write_leaves_the_log_intact_and_the_model_is_told() 
     let (upstream, server) = setup().await;
     upstream.push(text("hello"));
     server
-        .post("/v1/chat", &json!({"message": "hi", "customer": "acme"}))
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hi", "customer": "acme"}),
+        )
         .await;
     let log_path = customer_dir(&server, "acme").join("event-log.md");
     let before = read(&log_path);
@@ -494,7 +500,7 @@ async fn a_failed_event_log_write_leaves_the_log_intact_and_the_model_is_told() 
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "Log the offsite.", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": "Log the offsite.", "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -536,7 +542,7 @@ Groomed the backlog; Dana asked good questions.\n\n\
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "I coached Dana today.", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": "I coached Dana today.", "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -569,7 +575,10 @@ async fn hostile_ids_and_names_are_refused_before_any_path_is_touched() {
         "x".repeat(65).as_str(),
     ] {
         let (status, body) = server
-            .post("/v1/chat", &json!({"message": "hi", "customer": customer}))
+            .post(
+                "/v1/chat",
+                &json!({"capability": "strategic-pm-coach", "message": "hi", "customer": customer}),
+            )
             .await;
         assert_eq!(status, 400, "{customer:?}: {body}");
         assert_eq!(body["error"]["code"], "invalid_request");
@@ -601,7 +610,7 @@ async fn a_session_is_invisible_to_another_customer() {
     let (_, first) = server
         .post(
             "/v1/chat",
-            &json!({"message": "secret plans", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": "secret plans", "customer": "acme"}),
         )
         .await;
     let (status, body) = server
@@ -631,7 +640,10 @@ async fn a_symbolic_link_in_the_workspace_is_not_followed() {
     let (status, body) = server.get("/v1/customers/evil/events").await;
     assert_eq!(status, 404, "{body}");
     let (status, body) = server
-        .post("/v1/chat", &json!({"message": "hi", "customer": "evil"}))
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hi", "customer": "evil"}),
+        )
         .await;
     assert_eq!(status, 500, "{body}");
     assert!(

@@ -1,6 +1,8 @@
 //! The agent: runs one turn of a capability against the model, calling tools
 //! (including consulting sibling capabilities) until the model answers.
 
+mod events;
+mod route;
 mod runner;
 mod step;
 
@@ -8,6 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+pub use events::{EventSink, TurnEvent};
+pub use route::{CHOOSE_CAPABILITY, Routed};
 use serde_json::Value;
 
 use crate::capability::{Capability, CapabilitySet};
@@ -52,6 +57,11 @@ pub struct TurnInput<'a> {
     pub session_id: &'a str,
     /// The customer the turn is about, if any.
     pub customer: Option<&'a CustomerId>,
+    /// Where to stream events, if anyone listens.
+    pub events: Option<&'a EventSink>,
+    /// A template the turn must produce (structured invoke): the loop goes on
+    /// until it is filled or the step limit ends it with the fields still missing.
+    pub required_template: Option<&'a str>,
 }
 
 /// What a finished turn produced.
@@ -120,6 +130,14 @@ pub enum AgentError {
     StepLimit {
         /// The limit that was reached.
         steps: usize,
+    },
+    /// A required template was not filled within the step limit.
+    #[error("the {template} document was not produced: {detail}")]
+    TemplateNotFilled {
+        /// The template id.
+        template: String,
+        /// The last fill_template error (the fields still missing), or why not.
+        detail: String,
     },
     /// The model returned neither text nor tool calls.
     #[error("the model returned an empty answer")]
@@ -206,6 +224,8 @@ impl Agent {
     /// Runs one turn a person started.
     pub async fn run_turn(&self, input: TurnInput<'_>) -> Result<TurnOutcome, AgentError> {
         self.run(runner::Turn {
+            events: input.events,
+            required_template: input.required_template,
             capability: input.capability,
             history: input.history,
             message: input.message.to_string(),
@@ -231,6 +251,8 @@ impl Agent {
             .prompts
             .consult_message(&context.caller.name, question, extra)?;
         self.run(runner::Turn {
+            events: None,
+            required_template: None,
             capability: target,
             history: &[],
             message,
@@ -240,6 +262,15 @@ impl Agent {
             consulted_by: Some(&context.caller.name),
         })
         .await
+    }
+
+    /// The capability a consult tool of this name consults.
+    pub fn consulted_capability(&self, tool_name: &str) -> Option<String> {
+        self.inner
+            .consult_tools
+            .values()
+            .find(|tool| tool.definition().name == tool_name)
+            .map(|tool| tool.target().id.clone())
     }
 
     /// The tools `capability` may call at `depth`: filling its own templates, the

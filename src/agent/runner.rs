@@ -4,20 +4,25 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::StreamExt;
 use futures::future::join_all;
 use serde_json::Value;
 use tracing::{Instrument, field};
 
+use super::events::{EventSink, TurnEvent, emit};
 use super::step::{self, Next};
 use super::{Agent, AgentError, ModelCallRecord, ToolCallRecord, TurnOutcome};
 use crate::capability::Capability;
-use crate::model::{Message, ModelRequest, ToolCall, Usage};
+use crate::model::{Assembler, Message, ModelError, ModelRequest, ModelResponse, ToolCall, Usage};
 use crate::prompt::{CustomerView, SystemContext, TemplateView, ToolView};
-use crate::tools::{Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
+use crate::templates::Artifact;
+use crate::tools::{FILL_TEMPLATE, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
 use crate::workspace::CustomerId;
 
 /// Everything one run of the loop needs.
 pub(super) struct Turn<'a> {
+    pub(super) events: Option<&'a EventSink>,
+    pub(super) required_template: Option<&'a str>,
     pub(super) capability: &'a Capability,
     pub(super) history: &'a [Message],
     pub(super) message: String,
@@ -90,6 +95,7 @@ impl Agent {
         let mut records = Vec::new();
         let mut artifacts = Vec::new();
         let mut model_calls = Vec::new();
+        let mut last_fill_error: Option<String> = None;
         let max_steps = inner.limits.max_steps;
 
         for step in 1..=max_steps {
@@ -97,6 +103,7 @@ impl Agent {
                 messages: messages.clone(),
                 tools: definitions.clone(),
                 temperature: turn.capability.settings.temperature,
+                tool_choice: None,
             };
             let span = tracing::info_span!(
                 "model_call",
@@ -108,9 +115,8 @@ impl Agent {
                 latency_ms = field::Empty,
             );
             let started = Instant::now();
-            let mut response = inner
-                .model
-                .complete(request)
+            let mut response = self
+                .call_model(request, turn.events)
                 .instrument(span.clone())
                 .await?;
             let latency_ms = elapsed_ms(started);
@@ -132,6 +138,26 @@ impl Agent {
                 latency_ms,
             });
             match next {
+                Next::Reply(_)
+                    if turn
+                        .required_template
+                        .is_some_and(|t| !produced(&artifacts, t)) =>
+                {
+                    let template = turn.required_template.unwrap_or_default();
+                    if step == max_steps {
+                        return Err(AgentError::TemplateNotFilled {
+                            template: template.to_string(),
+                            detail: last_fill_error.unwrap_or_else(|| {
+                                "the model never called fill_template".to_string()
+                            }),
+                        });
+                    }
+                    messages.push(Message::user(format!(
+                        "Produce the `{template}` document now: call fill_template with template \
+                         \"{template}\" and the fields you can fill from the task and context. \
+                         Do not ask questions; this request has no one to answer them."
+                    )));
+                }
                 Next::Reply(reply) => {
                     return Ok(TurnOutcome {
                         reply,
@@ -145,13 +171,46 @@ impl Agent {
                 }
                 Next::Empty => return Err(AgentError::EmptyReply),
                 Next::RunTools { run, refused } => {
-                    let results =
-                        join_all(run.iter().map(|call| run_tool(&tools, context, call))).await;
+                    let results = join_all(run.iter().map(|call| async {
+                        let capability = self.consulted_capability(&call.name);
+                        emit(
+                            turn.events,
+                            TurnEvent::ToolCallStarted {
+                                id: call.id.clone(),
+                                name: call.name.clone(),
+                                capability: capability.clone(),
+                            },
+                        )
+                        .await;
+                        let (result, duration_ms) = run_tool(&tools, context, call).await;
+                        emit(
+                            turn.events,
+                            TurnEvent::ToolCallFinished {
+                                id: call.id.clone(),
+                                name: call.name.clone(),
+                                capability,
+                                ok: result.is_ok(),
+                                duration_ms,
+                            },
+                        )
+                        .await;
+                        (result, duration_ms)
+                    }))
+                    .await;
                     for (call, (mut result, duration_ms)) in run.iter().zip(results) {
-                        if let Ok(output) = &mut result {
-                            usage += output.usage;
-                            artifacts.append(&mut output.artifacts);
-                            model_calls.append(&mut output.model_calls);
+                        match &mut result {
+                            Ok(output) => {
+                                usage += output.usage;
+                                for artifact in &output.artifacts {
+                                    emit(turn.events, TurnEvent::Artifact(artifact.clone())).await;
+                                }
+                                artifacts.append(&mut output.artifacts);
+                                model_calls.append(&mut output.model_calls);
+                            }
+                            Err(err) if call.name == FILL_TEMPLATE => {
+                                last_fill_error = Some(err.to_string());
+                            }
+                            Err(_) => {}
                         }
                         records.push(record(call, &result, duration_ms));
                         messages.push(Message::Tool {
@@ -176,6 +235,31 @@ impl Agent {
         }
         Err(AgentError::StepLimit { steps: max_steps })
     }
+
+    /// One model call: streamed (text forwarded as it arrives) when someone is
+    /// listening, whole otherwise.
+    async fn call_model(
+        &self,
+        request: ModelRequest,
+        events: Option<&EventSink>,
+    ) -> Result<ModelResponse, ModelError> {
+        let Some(sink) = events else {
+            return self.inner.model.complete(request).await;
+        };
+        let mut stream = self.inner.model.stream(request).await?;
+        let mut assembler = Assembler::new();
+        while let Some(delta) = stream.next().await {
+            if let Some(text) = assembler.push(delta?) {
+                emit(Some(sink), TurnEvent::Delta { text }).await;
+            }
+        }
+        assembler.finish()
+    }
+}
+
+/// Whether a document from `template` was produced.
+fn produced(artifacts: &[Artifact], template: &str) -> bool {
+    artifacts.iter().any(|a| a.template == template)
 }
 
 /// Runs one call (never fails: an error is a result for the model) and times it.

@@ -1,12 +1,19 @@
 //! `POST /v1/chat`: one turn of a conversation with a capability.
 
+use std::convert::Infallible;
+
 use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::AppState;
 use super::error::{ApiError, AppJson};
+use super::sse::{self, Item};
 use crate::agent::ToolCallRecord;
-use crate::conversation::{self, TurnRequest};
+use crate::conversation::{self, TurnRequest, TurnResult};
 use crate::model::Usage;
 use crate::templates::Artifact;
 
@@ -22,6 +29,9 @@ pub struct ChatRequest {
     pub capability: Option<String>,
     /// What the person says.
     pub message: String,
+    /// Answer with server-sent events as the model writes.
+    #[serde(default)]
+    pub stream: bool,
 }
 
 /// The response body.
@@ -31,6 +41,8 @@ pub struct ChatResponse {
     pub session_id: String,
     /// The capability that answered.
     pub capability: String,
+    /// Whether routing chose the capability (the request named none).
+    pub routed: bool,
     /// The answer.
     pub reply: String,
     /// Tools called on the way, in order.
@@ -42,27 +54,59 @@ pub struct ChatResponse {
     pub usage: Usage,
 }
 
-/// Handles one chat turn.
+impl From<TurnResult> for ChatResponse {
+    fn from(result: TurnResult) -> Self {
+        ChatResponse {
+            session_id: result.session_id,
+            capability: result.capability,
+            routed: result.routed,
+            reply: result.reply,
+            tool_calls: result.tool_calls,
+            artifacts: result.artifacts,
+            usage: result.usage,
+        }
+    }
+}
+
+/// Handles one chat turn: JSON, or with `"stream": true` server-sent events
+/// (`capability`, `delta`, `tool_call_started`, `tool_call_finished`,
+/// `artifact`, then `done` with the whole response, or `error`).
 pub(super) async fn chat(
     State(state): State<AppState>,
     AppJson(request): AppJson<ChatRequest>,
-) -> Result<AppJson<ChatResponse>, ApiError> {
-    let result = conversation::run_turn(
+) -> Result<Response, ApiError> {
+    let prepared = conversation::prepare(
         &state,
         TurnRequest {
             message: request.message,
             customer: request.customer,
             session_id: request.session_id,
             capability: request.capability,
+            history: None,
+            template: None,
         },
     )
     .await?;
-    Ok(AppJson(ChatResponse {
-        session_id: result.session_id,
-        capability: result.capability,
-        reply: result.reply,
-        tool_calls: result.tool_calls,
-        artifacts: result.artifacts,
-        usage: result.usage,
-    }))
+    if !request.stream {
+        let result = prepared.run(None).await?;
+        return Ok(AppJson(ChatResponse::from(result)).into_response());
+    }
+    let events = sse::run(prepared).map(|item| {
+        let event = match item {
+            Item::Event(event) => Event::default()
+                .event(event.name())
+                .data(event.data().to_string()),
+            Item::Finished(Ok(result)) => Event::default()
+                .event("done")
+                .data(json!(ChatResponse::from(result)).to_string()),
+            Item::Finished(Err(err)) => {
+                let err = ApiError::from(err);
+                Event::default().event("error").data(err.body().to_string())
+            }
+        };
+        Ok::<_, Infallible>(event)
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }

@@ -56,6 +56,10 @@ pub enum ApiError {
     /// was already on disk is intact.
     #[error("{0}")]
     Storage(String),
+    /// 422: a structured invoke could not produce its template; the message
+    /// lists the fields still missing.
+    #[error("{0}")]
+    TemplateNotFilled(String),
     /// 503: no model is configured.
     #[error("{NO_MODEL_ADVICE}")]
     NoModel,
@@ -65,7 +69,8 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnknownCapability(_)
@@ -78,11 +83,13 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Model(_) | ApiError::ModelBehaviour(_) => StatusCode::BAD_GATEWAY,
             ApiError::NoModel => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TemplateNotFilled(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The machine-readable code of the error body.
+    pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "invalid_request",
             ApiError::UnknownCapability(_) => "unknown_capability",
@@ -96,6 +103,7 @@ impl ApiError {
             ApiError::Model(_) => "upstream_error",
             ApiError::ModelBehaviour(_) => "model_error",
             ApiError::NoModel => "no_model",
+            ApiError::TemplateNotFilled(_) => "template_not_filled",
             ApiError::Storage(_) => "storage_error",
             ApiError::Internal(_) => "internal",
         }
@@ -113,23 +121,34 @@ struct ErrorDetail<'a> {
     message: String,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        match &self {
+impl ApiError {
+    /// Logs the internal cause (never sent) at the right level.
+    fn log(&self) {
+        match self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::Storage(cause) => tracing::error!(%cause, "storage error"),
             ApiError::Model(err) => tracing::warn!(error = %err, "model upstream failed"),
             ApiError::ModelBehaviour(err) => tracing::warn!(error = %err, "model misbehaved"),
             _ => {}
         }
-        let body = ErrorBody {
+    }
+
+    /// `{"error": {"code", "message"}}`, logging the cause.
+    pub fn body(&self) -> serde_json::Value {
+        self.log();
+        serde_json::to_value(ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
                 message: self.to_string(),
             },
-        };
-        (status, axum::Json(body)).into_response()
+        })
+        .unwrap_or_default()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status(), axum::Json(self.body())).into_response()
     }
 }
 
@@ -140,6 +159,7 @@ impl From<AgentError> for ApiError {
             AgentError::StepLimit { .. } | AgentError::EmptyReply => {
                 ApiError::ModelBehaviour(err.to_string())
             }
+            AgentError::TemplateNotFilled { .. } => ApiError::TemplateNotFilled(err.to_string()),
             AgentError::Prompt(err) => ApiError::Internal(err.to_string()),
             AgentError::Workspace(err) => {
                 ApiError::Storage(format!("could not read the customer's documents: {err}"))

@@ -4,6 +4,7 @@ mod capabilities;
 mod chat;
 mod customers;
 mod error;
+mod sse;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -3,11 +3,13 @@
 //! double) provides.
 
 mod openai;
+pub mod stream;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use openai::OpenAiModel;
+pub use stream::{Assembler, Delta, DeltaStream, ToolCallFragment};
 
 use crate::tools::ToolDefinition;
 
@@ -98,6 +100,8 @@ pub struct ModelRequest {
     pub tools: Vec<ToolDefinition>,
     /// Sampling temperature, overriding the configured one.
     pub temperature: Option<f32>,
+    /// Force the model to call this tool (routing uses it).
+    pub tool_choice: Option<String>,
 }
 
 /// The model's answer to one request.
@@ -147,6 +151,9 @@ pub enum ModelError {
     /// The request could not be built.
     #[error("invalid model request: {0}")]
     InvalidRequest(String),
+    /// A streamed answer broke off or stopped where its tool calls may be partial.
+    #[error("the model's answer was cut off: {0}")]
+    Incomplete(String),
 }
 
 /// A chat model. Implementations must be cheap to share (`Arc<dyn ChatModel>`).
@@ -157,4 +164,12 @@ pub trait ChatModel: Send + Sync {
 
     /// Sends one request and waits for the whole answer.
     async fn complete(&self, request: ModelRequest) -> Result<ModelResponse, ModelError>;
+
+    /// Sends one request and streams the answer as it is written. Models that
+    /// cannot stream answer with one delta holding the whole response.
+    async fn stream(&self, request: ModelRequest) -> Result<DeltaStream, ModelError> {
+        let response = self.complete(request).await?;
+        let delta = stream::single_delta(response);
+        Ok(Box::pin(futures::stream::once(async move { Ok(delta) })))
+    }
 }

@@ -7,17 +7,23 @@ use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
 use async_openai::types::chat::{
-    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls,
+    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls, ChatCompletionNamedToolChoice,
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
     ChatCompletionRequestToolMessage, ChatCompletionRequestToolMessageContent,
-    ChatCompletionRequestUserMessage, ChatCompletionTool, ChatCompletionTools,
-    CreateChatCompletionRequest, FinishReason, FunctionCall, FunctionObject,
+    ChatCompletionRequestUserMessage, ChatCompletionStreamOptions, ChatCompletionTool,
+    ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequest, FinishReason,
+    FunctionCall, FunctionName, FunctionObject,
 };
 use async_trait::async_trait;
+use futures::StreamExt;
 use secrecy::ExposeSecret;
+use serde::Deserialize;
 
-use super::{ChatModel, Message, ModelError, ModelRequest, ModelResponse, ToolCall, Usage};
+use super::{
+    ChatModel, Delta, DeltaStream, Message, ModelError, ModelRequest, ModelResponse, ToolCall,
+    ToolCallFragment, Usage,
+};
 use crate::config::ModelConfig;
 
 /// A chat model reached over HTTP.
@@ -78,6 +84,11 @@ impl OpenAiModel {
             model: self.model.clone(),
             messages: request.messages.into_iter().map(to_wire).collect(),
             tools: (!tools.is_empty()).then_some(tools),
+            tool_choice: request.tool_choice.map(|name| {
+                ChatCompletionToolChoiceOption::Function(ChatCompletionNamedToolChoice {
+                    function: FunctionName { name },
+                })
+            }),
             temperature: request.temperature.or(self.temperature),
             max_completion_tokens: self.max_output_tokens,
             ..Default::default()
@@ -128,6 +139,114 @@ impl ChatModel for OpenAiModel {
             usage,
             finish_reason: choice.finish_reason.map(finish_reason_name),
         })
+    }
+
+    async fn stream(&self, request: ModelRequest) -> Result<DeltaStream, ModelError> {
+        let mut wire = self.build_request(request);
+        wire.stream = Some(true);
+        wire.stream_options = Some(ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            ..Default::default()
+        });
+        let chunks = self
+            .client
+            .chat()
+            .create_stream_byot::<_, Chunk>(wire)
+            .await
+            .map_err(map_error)?;
+        Ok(Box::pin(chunks.map(|chunk| match chunk {
+            Ok(chunk) => Ok(Delta::from(chunk)),
+            Err(OpenAIError::StreamError(_)) => Err(ModelError::Incomplete(
+                "the upstream stream broke off".into(),
+            )),
+            Err(err) => Err(map_error(err)),
+        })))
+    }
+}
+
+/// A streamed chunk, read leniently: compatible servers differ in what they
+/// leave out (`index` on tool-call fragments, `usage`, `object`...).
+#[derive(Debug, Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Option<ChunkDelta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkDelta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ChunkToolCall>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkToolCall {
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: Option<ChunkFunction>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkFunction {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    #[serde(default)]
+    total_tokens: u64,
+}
+
+impl From<Chunk> for Delta {
+    fn from(chunk: Chunk) -> Self {
+        let mut delta = Delta {
+            usage: chunk.usage.map(|u| Usage {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+                total_tokens: u.total_tokens,
+            }),
+            ..Delta::default()
+        };
+        // We ask for one choice; any other is ignored.
+        if let Some(choice) = chunk.choices.into_iter().next() {
+            delta.finish_reason = choice.finish_reason;
+            if let Some(d) = choice.delta {
+                delta.content = d.content;
+                delta.tool_calls = d
+                    .tool_calls
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|call| ToolCallFragment {
+                        index: call.index,
+                        id: call.id,
+                        name: call.function.as_ref().and_then(|f| f.name.clone()),
+                        arguments: call.function.and_then(|f| f.arguments),
+                    })
+                    .collect();
+            }
+        }
+        delta
     }
 }
 

@@ -1,0 +1,100 @@
+//! Routing: one small model call that picks the capability whose When to Invoke
+//! fits a request best, falling back to the default capability.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::{Agent, AgentError, ModelCallRecord};
+use crate::capability::Capability;
+use crate::model::{Message, ModelRequest, Usage};
+use crate::prompt::{RouteChoice, RouteContext};
+use crate::tools::ToolDefinition;
+
+/// The routing tool's name.
+pub const CHOOSE_CAPABILITY: &str = "choose_capability";
+
+/// What routing decided.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// The capability to answer.
+    pub capability: Arc<Capability>,
+    /// Whether the answer was unusable and the default was taken.
+    pub fell_back: bool,
+    /// Tokens of the routing call.
+    pub usage: Usage,
+    /// The routing call, for the transcript.
+    pub model_call: ModelCallRecord,
+}
+
+impl Agent {
+    /// Picks the capability for `message`.
+    pub async fn route(&self, message: &str) -> Result<Routed, AgentError> {
+        let capabilities = self.capabilities();
+        let default = capabilities.default_capability();
+        let ids: Vec<&str> = capabilities.iter().map(|c| c.id.as_str()).collect();
+        let system = self.inner.prompts.route(&RouteContext {
+            capabilities: capabilities
+                .iter()
+                .map(|c| RouteChoice::from(&**c))
+                .collect(),
+            default_id: &default.id,
+        })?;
+        let tool = ToolDefinition {
+            name: CHOOSE_CAPABILITY.to_string(),
+            description: "Choose the capability that should answer the request.".to_string(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "capability": {"type": "string", "enum": ids},
+                    "reason": {"type": "string", "description": "One short sentence."}
+                },
+                "required": ["capability"],
+                "additionalProperties": false
+            }),
+        };
+        let started = Instant::now();
+        let response = self
+            .inner
+            .model
+            .complete(ModelRequest {
+                messages: vec![Message::system(system), Message::user(message)],
+                tools: vec![tool],
+                temperature: Some(0.0),
+                tool_choice: Some(CHOOSE_CAPABILITY.to_string()),
+            })
+            .await?;
+        let chosen = response
+            .tool_calls
+            .iter()
+            .find(|call| call.name == CHOOSE_CAPABILITY)
+            .and_then(|call| serde_json::from_str::<Value>(&call.arguments).ok())
+            .and_then(|args| args["capability"].as_str().map(str::to_string))
+            .or_else(|| {
+                response
+                    .content
+                    .as_deref()
+                    .map(|t| t.trim().trim_matches('`').to_string())
+            })
+            .and_then(|id| capabilities.get(&id).cloned());
+        tracing::info!(
+            chosen = chosen.as_ref().map_or("(default)", |c| c.id.as_str()),
+            "routed"
+        );
+        Ok(Routed {
+            fell_back: chosen.is_none(),
+            capability: chosen.unwrap_or_else(|| Arc::clone(default)),
+            usage: response.usage,
+            model_call: ModelCallRecord {
+                capability: "router".to_string(),
+                depth: 0,
+                step: 0,
+                response: response.to_message(),
+                usage: response.usage,
+                finish_reason: response.finish_reason.clone(),
+                latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            },
+        })
+    }
+}

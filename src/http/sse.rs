@@ -1,0 +1,76 @@
+//! Running a turn behind a server-sent-events response: the turn's events as
+//! they happen, then its result, in that order. The turn runs inside the
+//! response stream, so a client that disconnects drops the turn, and with it
+//! the upstream request.
+
+use futures::Stream;
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
+
+use crate::agent::TurnEvent;
+use crate::conversation::{ConversationError, PreparedTurn, TurnResult};
+
+/// What the stream yields.
+pub(super) enum Item {
+    /// Something happened in the turn.
+    Event(TurnEvent),
+    /// The turn is over; nothing follows.
+    Finished(Result<TurnResult, ConversationError>),
+}
+
+struct Pump {
+    events: mpsc::Receiver<TurnEvent>,
+    turn: Option<BoxFuture<'static, Result<TurnResult, ConversationError>>>,
+    result: Option<Result<TurnResult, ConversationError>>,
+    finished: bool,
+}
+
+/// The turn's items: events as they come, the result last.
+pub(super) fn run(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send + 'static {
+    let (sender, events) = mpsc::channel(64);
+    let pump = Pump {
+        events,
+        turn: Some(Box::pin(prepared.run(Some(sender)))),
+        result: None,
+        finished: false,
+    };
+    futures::stream::unfold(pump, |mut pump| async move {
+        if pump.finished {
+            return None;
+        }
+        loop {
+            match pump.turn.as_mut() {
+                Some(turn) => {
+                    tokio::select! {
+                        biased;
+                        event = pump.events.recv() => match event {
+                            Some(event) => return Some((Item::Event(event), pump)),
+                            // The sender is dropped only when the turn ends.
+                            None => {
+                                let result = match pump.turn.take() {
+                                    Some(turn) => turn.await,
+                                    None => return None,
+                                };
+                                pump.finished = true;
+                                return Some((Item::Finished(result), pump));
+                            }
+                        },
+                        result = turn => {
+                            pump.turn = None;
+                            pump.result = Some(result);
+                        }
+                    }
+                }
+                None => {
+                    // The turn is over: drain what it sent, then report it.
+                    if let Some(event) = pump.events.recv().await {
+                        return Some((Item::Event(event), pump));
+                    }
+                    pump.finished = true;
+                    let result = pump.result.take()?;
+                    return Some((Item::Finished(result), pump));
+                }
+            }
+        }
+    })
+}
