@@ -104,7 +104,7 @@ pub struct ModelCallRecord {
 }
 
 /// One tool call as reported to the client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ToolCallRecord {
     /// Tool name as the model called it.
     pub name: String,

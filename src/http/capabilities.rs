@@ -8,7 +8,7 @@ use super::error::AppJson;
 use crate::capability::Capability;
 
 /// One capability as orchestrators see it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CapabilitySummary {
     /// Id to pass as `capability`.
     pub id: String,
@@ -23,7 +23,7 @@ pub struct CapabilitySummary {
 }
 
 /// The list, wrapped in `{"capabilities": [...]}` so fields can be added.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CapabilityList {
     /// Every capability, by id.
     pub capabilities: Vec<CapabilitySummary>,
@@ -40,6 +40,12 @@ fn summary(capability: &Capability, default_id: &str) -> CapabilitySummary {
 }
 
 /// Lists the capabilities.
+#[utoipa::path(
+    get,
+    path = "/v1/capabilities",
+    tag = "capabilities",
+    responses((status = 200, description = "Every capability", body = CapabilityList))
+)]
 pub(super) async fn list(State(state): State<AppState>) -> AppJson<CapabilityList> {
     let default_id = &state.capabilities.default_capability().id;
     AppJson(CapabilityList {

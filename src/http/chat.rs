@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AppState;
-use super::error::{ApiError, AppJson};
+use super::error::{ApiError, AppJson, ErrorBody};
 use super::sse::{self, Item};
 use crate::agent::ToolCallRecord;
 use crate::conversation::{self, TurnRequest, TurnResult};
@@ -18,7 +18,7 @@ use crate::model::Usage;
 use crate::templates::Artifact;
 
 /// The request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatRequest {
     /// The customer this conversation is about (a slug such as `acme-corp`).
@@ -35,7 +35,7 @@ pub struct ChatRequest {
 }
 
 /// The response body.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatResponse {
     /// The session this turn belongs to; send it back to continue.
     pub session_id: String,
@@ -71,6 +71,21 @@ impl From<TurnResult> for ChatResponse {
 /// Handles one chat turn: JSON, or with `"stream": true` server-sent events
 /// (`capability`, `delta`, `tool_call_started`, `tool_call_finished`,
 /// `artifact`, then `done` with the whole response, or `error`).
+#[utoipa::path(
+    post,
+    path = "/v1/chat",
+    tag = "chat",
+    request_body = ChatRequest,
+    responses(
+        (status = 200, description = "The turn's answer; with `stream: true`, server-sent events ending with `done` (a ChatResponse) or `error`", body = ChatResponse),
+        (status = 400, description = "Malformed JSON, empty or over-long message, invalid customer or session id", body = ErrorBody),
+        (status = 404, description = "Unknown capability or session", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 500, description = "The customer's documents or the session could not be written", body = ErrorBody),
+        (status = 502, description = "The model upstream failed, or the model did not finish", body = ErrorBody),
+        (status = 503, description = "No model configured", body = ErrorBody)
+    )
+)]
 pub(super) async fn chat(
     State(state): State<AppState>,
     AppJson(request): AppJson<ChatRequest>,

@@ -7,7 +7,7 @@ use axum::extract::State;
 use serde::Serialize;
 
 use super::AppState;
-use super::error::{ApiError, AppJson, AppPath};
+use super::error::{ApiError, AppJson, AppPath, ErrorBody};
 use crate::workspace::event_log::{ActionItem, Event};
 use crate::workspace::info::{self, ClientPm};
 use crate::workspace::metrics::Engagement;
@@ -18,16 +18,17 @@ fn customer(id: &str) -> Result<CustomerId, ApiError> {
 }
 
 /// A customer in the list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct CustomerSummary {
     /// Customer id.
+    #[schema(value_type = String)]
     pub(super) id: CustomerId,
     /// Display name from customer-info.md, when recorded.
     pub(super) name: Option<String>,
 }
 
 /// `{customers: [...]}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct CustomerList {
     /// Every customer with a folder.
     pub(super) customers: Vec<CustomerSummary>,
@@ -42,6 +43,16 @@ fn display_name(state: &AppState, id: &CustomerId) -> Option<String> {
 }
 
 /// Lists the customers.
+#[utoipa::path(
+    get,
+    path = "/v1/customers",
+    tag = "customers",
+    responses(
+        (status = 200, description = "Every customer with a folder", body = CustomerList),
+        (status = 400, description = "Invalid id or name", body = ErrorBody),
+        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+    )
+)]
 pub(super) async fn list(State(state): State<AppState>) -> Result<AppJson<CustomerList>, ApiError> {
     let customers = state
         .workspace
@@ -56,20 +67,22 @@ pub(super) async fn list(State(state): State<AppState>) -> Result<AppJson<Custom
 }
 
 /// A customer's engagement facts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct CustomerInfo {
     /// Customer id.
+    #[schema(value_type = String)]
     pub(super) id: CustomerId,
     /// `**Field**: value` facts, in file order.
     pub(super) facts: Vec<Fact>,
     /// The Client Team table.
+    #[schema(value_type = Vec<Object>)]
     pub(super) client_team: Vec<ClientPm>,
     /// customer-info.md as written.
     pub(super) markdown: String,
 }
 
 /// One fact.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Fact {
     /// Field name.
     pub(super) name: String,
@@ -78,6 +91,17 @@ pub(super) struct Fact {
 }
 
 /// Shows customer-info.md.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}",
+    tag = "customers",
+    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    responses(
+        (status = 200, description = "customer-info.md, parsed", body = CustomerInfo),
+        (status = 400, description = "Invalid id or name", body = ErrorBody),
+        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+    )
+)]
 pub(super) async fn show(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -96,15 +120,28 @@ pub(super) async fn show(
 }
 
 /// The event log, parsed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Events {
     /// Entries, newest first as in the file.
+    #[schema(value_type = Vec<Object>)]
     pub(super) events: Vec<Event>,
     /// The Open Action Items table.
+    #[schema(value_type = Vec<Object>)]
     pub(super) action_items: Vec<ActionItem>,
 }
 
 /// Lists the events.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/events",
+    tag = "customers",
+    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    responses(
+        (status = 200, description = "The event log, parsed", body = Events),
+        (status = 400, description = "Invalid id or name", body = ErrorBody),
+        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+    )
+)]
 pub(super) async fn events(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -117,6 +154,17 @@ pub(super) async fn events(
 }
 
 /// Hours per work category and the strategic vs tactical ratio.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/engagement",
+    tag = "customers",
+    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    responses(
+        (status = 200, description = "Hours per work category and the strategic vs tactical ratio, per ISO week and overall", body = serde_json::Value),
+        (status = 400, description = "Invalid id or name", body = ErrorBody),
+        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+    )
+)]
 pub(super) async fn engagement(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -125,13 +173,25 @@ pub(super) async fn engagement(
 }
 
 /// `{artifacts: [...]}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct ArtifactList {
     /// Saved documents, by name.
+    #[schema(value_type = Vec<Object>)]
     pub(super) artifacts: Vec<ArtifactSummary>,
 }
 
 /// Lists the saved documents.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/artifacts",
+    tag = "customers",
+    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    responses(
+        (status = 200, description = "Saved documents", body = ArtifactList),
+        (status = 400, description = "Invalid id or name", body = ErrorBody),
+        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+    )
+)]
 pub(super) async fn artifacts(
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
@@ -142,15 +202,27 @@ pub(super) async fn artifacts(
 }
 
 /// One saved document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct ArtifactBody {
     /// File name.
+    #[schema(value_type = String)]
     pub(super) name: ArtifactName,
     /// The document.
     pub(super) markdown: String,
 }
 
 /// Shows one saved document.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/artifacts/{name}",
+    tag = "customers",
+    params(("id" = String, Path, description = "Customer id (a lowercase slug)"), ("name" = String, Path, description = "Artifact file name")),
+    responses(
+        (status = 200, description = "One saved document", body = ArtifactBody),
+        (status = 400, description = "Invalid id or name", body = ErrorBody),
+        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+    )
+)]
 pub(super) async fn artifact(
     State(state): State<AppState>,
     AppPath((id, name)): AppPath<(String, String)>,
@@ -162,6 +234,17 @@ pub(super) async fn artifact(
 }
 
 /// Shows a session's transcript.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/sessions/{session}",
+    tag = "customers",
+    params(("id" = String, Path, description = "Customer id (a lowercase slug)"), ("session" = String, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "A session transcript", body = serde_json::Value),
+        (status = 400, description = "Invalid id or name", body = ErrorBody),
+        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+    )
+)]
 pub(super) async fn session(
     State(state): State<AppState>,
     AppPath((id, session)): AppPath<(String, String)>,

@@ -4,45 +4,57 @@ mod capabilities;
 mod chat;
 mod customers;
 mod error;
+mod invoke;
+mod openai;
 mod sse;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use std::future::Future;
+use std::sync::OnceLock;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use capabilities::{CapabilityList, CapabilitySummary};
 pub use chat::{ChatRequest, ChatResponse};
-pub use error::{ApiError, AppJson, AppPath};
+pub use error::{ApiError, AppJson, AppPath, ErrorBody, ErrorDetail};
+pub use invoke::{InvokeRequest, InvokeResponse};
+pub use openai::{CUSTOMER_HEADER, ModelEntry, ModelList, OpenAiError, OpenAiJson};
 
 pub use crate::app::AppState;
 
-/// The API's routes.
+/// The OpenAPI document's frame; every path is added from the handlers' own
+/// `#[utoipa::path]` annotations as they are routed, so routes and document
+/// cannot drift apart.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pmcoach",
+        description = "A Strategic PM Coach (and its sibling capabilities) for fractional product managers: chat, an OpenAI-compatible endpoint, structured invoke, and the customer documentation."
+    ),
+    tags(
+        (name = "chat", description = "Conversations with a capability"),
+        (name = "openai", description = "OpenAI-compatible: model = capability id or auto"),
+        (name = "orchestrators", description = "Structured invocation"),
+        (name = "capabilities", description = "What each capability is for"),
+        (name = "customers", description = "Customer documentation, read-only"),
+        (name = "service", description = "Health and this document")
+    )
+)]
+struct ApiDoc;
+
+/// The API's routes and their OpenAPI document.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/v1/capabilities", get(capabilities::list))
-        .route("/v1/chat", post(chat::chat))
-        .route("/v1/customers", get(customers::list))
-        .route("/v1/customers/{id}", get(customers::show))
-        .route("/v1/customers/{id}/events", get(customers::events))
-        .route("/v1/customers/{id}/engagement", get(customers::engagement))
-        .route("/v1/customers/{id}/artifacts", get(customers::artifacts))
-        .route(
-            "/v1/customers/{id}/artifacts/{name}",
-            get(customers::artifact),
-        )
-        .route(
-            "/v1/customers/{id}/sessions/{session}",
-            get(customers::session),
-        )
+    let (router, _) = api_router().split_for_parts();
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -51,6 +63,42 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
         .with_state(state)
+}
+
+/// Every documented route.
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(openapi_json))
+        .routes(routes!(capabilities::list))
+        .routes(routes!(chat::chat))
+        .routes(routes!(invoke::invoke))
+        .routes(routes!(openai::completions))
+        .routes(routes!(openai::models))
+        .routes(routes!(customers::list))
+        .routes(routes!(customers::show))
+        .routes(routes!(customers::events))
+        .routes(routes!(customers::engagement))
+        .routes(routes!(customers::artifacts))
+        .routes(routes!(customers::artifact))
+        .routes(routes!(customers::session))
+}
+
+/// The OpenAPI document of the whole API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
+/// This document, built once from the routes on first request.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "service",
+    responses((status = 200, description = "The OpenAPI document of this API"))
+)]
+async fn openapi_json() -> axum::Json<&'static utoipa::openapi::OpenApi> {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    axum::Json(DOCUMENT.get_or_init(openapi))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then finishes the
@@ -72,6 +120,13 @@ pub async fn run(
         .await
 }
 
+/// Liveness.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    responses((status = 200, description = "The service is up", body = String))
+)]
 async fn healthz() -> &'static str {
     "ok"
 }

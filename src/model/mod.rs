@@ -73,7 +73,7 @@ pub struct ToolCall {
 }
 
 /// Token counts reported by the upstream.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Usage {
     /// Tokens in the prompt.
     pub prompt_tokens: u64,

@@ -68,7 +68,7 @@ impl std::fmt::Debug for OutputTemplate {
 }
 
 /// A rendered document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Artifact {
     /// The template id.
     pub template: String,

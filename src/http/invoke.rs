@@ -1,0 +1,142 @@
+//! `POST /v1/capabilities/{id}/invoke`: the entry for orchestrators that want a
+//! capability's work as JSON rather than chat.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::AppState;
+use super::error::{ApiError, AppJson, AppPath};
+use crate::conversation::{self, TurnRequest};
+use crate::model::Usage;
+use crate::templates::Artifact;
+
+/// The request body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvokeRequest {
+    /// What the capability should do.
+    pub task: String,
+    /// Background it needs (it sees nothing else).
+    #[serde(default)]
+    pub context: Option<String>,
+    /// The customer (a slug); its documents are read and written.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// A template id of this capability: the output is then that document, and
+    /// the call fails with the fields still missing if it cannot be filled.
+    #[serde(default)]
+    pub template: Option<String>,
+}
+
+/// An event the invocation logged.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LoggedEvent {
+    /// Event type.
+    pub event_type: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Work category.
+    pub work_category: Option<String>,
+    /// Hours.
+    pub hours: Option<f64>,
+}
+
+/// The response body.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InvokeResponse {
+    /// The capability that did the work.
+    pub capability: String,
+    /// The answer; with `template`, the filled document's markdown.
+    pub output: String,
+    /// Documents rendered (saved, with a customer).
+    #[schema(value_type = Vec<Object>)]
+    pub artifacts: Vec<Artifact>,
+    /// Events logged to the customer's event log.
+    pub events_logged: Vec<LoggedEvent>,
+    /// Tokens spent.
+    #[schema(value_type = Object)]
+    pub usage: Usage,
+    /// The session the invocation was recorded as.
+    pub session_id: String,
+}
+
+/// Runs a capability on a task.
+#[utoipa::path(
+    post,
+    path = "/v1/capabilities/{id}/invoke",
+    tag = "orchestrators",
+    params(("id" = String, Path, description = "Capability id")),
+    request_body = InvokeRequest,
+    responses(
+        (status = 200, description = "The capability's output", body = InvokeResponse),
+        (status = 400, description = "Invalid request"),
+        (status = 404, description = "Unknown capability"),
+        (status = 422, description = "The template could not be filled; the message lists the fields still missing"),
+        (status = 502, description = "The model upstream failed"),
+        (status = 503, description = "No model configured")
+    )
+)]
+pub(super) async fn invoke(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+    AppJson(request): AppJson<InvokeRequest>,
+) -> Result<AppJson<InvokeResponse>, ApiError> {
+    if state.capabilities.get(&id).is_none() {
+        return Err(ApiError::UnknownCapability(id));
+    }
+    let mut message = request.task.trim().to_string();
+    if let Some(context) = request.context.as_deref().filter(|c| !c.trim().is_empty()) {
+        message.push_str("\n\nContext:\n");
+        message.push_str(context.trim());
+    }
+    let result = conversation::run_turn(
+        &state,
+        TurnRequest {
+            message,
+            customer: request.customer,
+            session_id: None,
+            capability: Some(id),
+            history: None,
+            template: request.template.clone(),
+        },
+    )
+    .await?;
+    let output = match &request.template {
+        Some(template) => result
+            .artifacts
+            .iter()
+            .rev()
+            .find(|a| &a.template == template)
+            .map(|a| a.markdown.clone())
+            .unwrap_or_default(),
+        None => result.reply.clone(),
+    };
+    let events_logged = result
+        .tool_calls
+        .iter()
+        .filter(|call| call.ok && call.name == "log_event")
+        .map(|call| {
+            let text = |key: &str| {
+                call.arguments
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            LoggedEvent {
+                event_type: text("event_type"),
+                title: text("title"),
+                work_category: text("work_category"),
+                hours: call.arguments.get("hours").and_then(Value::as_f64),
+            }
+        })
+        .collect();
+    Ok(AppJson(InvokeResponse {
+        capability: result.capability,
+        output,
+        artifacts: result.artifacts,
+        events_logged,
+        usage: result.usage,
+        session_id: result.session_id,
+    }))
+}
