@@ -237,9 +237,11 @@ struct CompletionBody {
 }
 
 fn completion(id: &str, created: u32, result: TurnResult) -> CompletionBody {
-    let mut message = ChatCompletionResponseMessage::default();
-    message.role = Role::Assistant;
-    message.content = Some(result.reply);
+    let message = ChatCompletionResponseMessage {
+        role: Role::Assistant,
+        content: Some(result.reply),
+        ..ChatCompletionResponseMessage::default()
+    };
     CompletionBody {
         completion: CreateChatCompletionResponse {
             id: id.to_string(),
@@ -292,10 +294,11 @@ fn chunk(
 }
 
 fn text_delta(text: Option<String>, role: Option<Role>) -> ChatCompletionStreamResponseDelta {
-    let mut delta = ChatCompletionStreamResponseDelta::default();
-    delta.content = text;
-    delta.role = role;
-    delta
+    ChatCompletionStreamResponseDelta {
+        content: text,
+        role,
+        ..ChatCompletionStreamResponseDelta::default()
+    }
 }
 
 /// Answers a chat completion with a capability.
