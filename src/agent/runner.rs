@@ -233,7 +233,16 @@ impl Agent {
                 }
             }
         }
-        Err(AgentError::StepLimit { steps: max_steps })
+        match turn.required_template {
+            Some(template) if !produced(&artifacts, template) => {
+                Err(AgentError::TemplateNotFilled {
+                    template: template.to_string(),
+                    detail: last_fill_error
+                        .unwrap_or_else(|| "the model never called fill_template".to_string()),
+                })
+            }
+            _ => Err(AgentError::StepLimit { steps: max_steps }),
+        }
     }
 
     /// One model call: streamed (text forwarded as it arrives) when someone is

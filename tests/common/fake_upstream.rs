@@ -51,6 +51,15 @@ pub enum Step {
     },
     /// Wait, then reply with the inner step.
     Delayed(Duration, Box<Step>),
+    /// When streaming: only the first `events` SSE events of the inner step, then
+    /// the body ends (no finish_reason, no `[DONE]`), as a dropped connection
+    /// would. Not streaming: the inner step.
+    Truncated {
+        /// The reply to cut.
+        step: Box<Step>,
+        /// How many SSE events get through.
+        events: usize,
+    },
     /// 200 with this exact JSON body (non-streaming) — escape hatch. Sent as
     /// `application/json` even when the request asked to stream.
     Raw(Value),
@@ -106,6 +115,8 @@ struct Inner {
     script: VecDeque<Step>,
     factory: Option<StepFactory>,
     chunk_size: usize,
+    chunk_delay: Duration,
+    streams_finished: Arc<std::sync::atomic::AtomicUsize>,
     requests: Vec<Recorded>,
 }
 
@@ -134,6 +145,8 @@ impl FakeUpstream {
             script: VecDeque::new(),
             factory: None,
             chunk_size: DEFAULT_CHUNK_SIZE,
+            chunk_delay: Duration::ZERO,
+            streams_finished: Arc::default(),
             requests: Vec::new(),
         }));
         let app = Router::new()
@@ -178,6 +191,18 @@ impl FakeUpstream {
     /// any lock held, so it may use this `FakeUpstream`.
     pub fn repeat_forever(&self, step_factory: impl Fn(usize) -> Step + Send + Sync + 'static) {
         self.lock().factory = Some(Arc::new(step_factory));
+    }
+
+    /// Streaming: wait this long between SSE events (default none).
+    pub fn set_chunk_delay(&self, delay: Duration) {
+        self.lock().chunk_delay = delay;
+    }
+
+    /// Streamed bodies of this fake that have sent their last event.
+    pub fn streams_finished(&self) -> usize {
+        self.lock()
+            .streams_finished
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Streaming: the maximum number of chars of content / tool-call
@@ -232,7 +257,7 @@ async fn chat_completions(
 
     // Record, and take the next step, under one lock so that request numbers
     // and script order agree even for concurrent requests.
-    let (request_number, chunk_size, next) = {
+    let (request_number, chunk_size, chunk_delay, finished, next) = {
         let mut guard = lock(&inner);
         let recorded_body = match &parsed {
             Ok(v) => v.clone(),
@@ -253,8 +278,15 @@ async fn chat_completions(
         } else {
             Next::Exhausted
         };
-        (request_number, guard.chunk_size, next)
+        (
+            request_number,
+            guard.chunk_size,
+            guard.chunk_delay,
+            Arc::clone(&guard.streams_finished),
+            next,
+        )
     };
+    let mut limit: Option<usize> = None;
 
     let request = match parsed {
         Ok(v) => v,
@@ -285,6 +317,13 @@ async fn chat_completions(
                 tokio::time::sleep(delay).await;
                 step = *inner_step;
             }
+            Step::Truncated {
+                step: inner_step,
+                events,
+            } => {
+                limit = Some(events);
+                step = *inner_step;
+            }
             Step::Error { status, body } => return error_response(status, body),
             Step::Raw(value) => return json_response(StatusCode::OK, &value),
             Step::Text(content) => {
@@ -293,7 +332,13 @@ async fn chat_completions(
                     calls: Vec::new(),
                     finish_reason: "stop",
                 };
-                return reply.respond(&request, request_number, chunk_size);
+                let stream = StreamOptions {
+                    chunk_size,
+                    delay: chunk_delay,
+                    limit,
+                    finished: Arc::clone(&finished),
+                };
+                return reply.respond(&request, request_number, stream);
             }
             Step::ToolCalls(calls) => {
                 let reply = Reply {
@@ -301,10 +346,24 @@ async fn chat_completions(
                     calls,
                     finish_reason: "tool_calls",
                 };
-                return reply.respond(&request, request_number, chunk_size);
+                let stream = StreamOptions {
+                    chunk_size,
+                    delay: chunk_delay,
+                    limit,
+                    finished: Arc::clone(&finished),
+                };
+                return reply.respond(&request, request_number, stream);
             }
         }
     }
+}
+
+/// How a streamed reply is sent.
+struct StreamOptions {
+    chunk_size: usize,
+    delay: Duration,
+    limit: Option<usize>,
+    finished: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A successful assistant reply, ready to be rendered.
@@ -315,7 +374,7 @@ struct Reply {
 }
 
 impl Reply {
-    fn respond(self, request: &Value, request_number: usize, chunk_size: usize) -> Response {
+    fn respond(self, request: &Value, request_number: usize, stream: StreamOptions) -> Response {
         let id = format!("chatcmpl-fake-{request_number}");
         let created = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -332,8 +391,18 @@ impl Reply {
                 .get("stream_options")
                 .and_then(|o| o.get("include_usage"))
                 == Some(&Value::Bool(true));
-            let events = self.sse_events(&id, created, &model, usage, include_usage, chunk_size);
-            sse_response(events)
+            let mut events = self.sse_events(
+                &id,
+                created,
+                &model,
+                usage,
+                include_usage,
+                stream.chunk_size,
+            );
+            if let Some(limit) = stream.limit {
+                events.truncate(limit);
+            }
+            sse_response(events, stream.delay, stream.finished)
         } else {
             json_response(
                 StatusCode::OK,
@@ -513,17 +582,29 @@ fn sse_event(value: &Value) -> String {
 
 /// Streams `events` as separate body frames, yielding to the runtime between
 /// them so each is flushed on its own.
-fn sse_response(events: Vec<String>) -> Response {
-    let stream = futures::stream::unfold(
-        (VecDeque::from(events), true),
-        |(mut queue, first)| async move {
-            let event = queue.pop_front()?;
-            if !first {
-                tokio::task::yield_now().await;
+fn sse_response(
+    events: Vec<String>,
+    delay: Duration,
+    finished: Arc<std::sync::atomic::AtomicUsize>,
+) -> Response {
+    let stream =
+        futures::stream::unfold((VecDeque::from(events), true), move |(mut queue, first)| {
+            let finished = Arc::clone(&finished);
+            async move {
+                let event = queue.pop_front()?;
+                if !first {
+                    if delay.is_zero() {
+                        tokio::task::yield_now().await;
+                    } else {
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+                if queue.is_empty() {
+                    finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                Some((Ok::<Bytes, Infallible>(Bytes::from(event)), (queue, false)))
             }
-            Some((Ok::<Bytes, Infallible>(Bytes::from(event)), (queue, false)))
-        },
-    );
+        });
     let mut response = Response::new(Body::from_stream(stream));
     let headers = response.headers_mut();
     headers.insert(

@@ -152,3 +152,99 @@ pub fn tool_results(request: &Value) -> Vec<String> {
         .map(|m| m["content"].as_str().expect("tool content").to_string())
         .collect()
 }
+
+/// One server-sent event: its name (`message` when unnamed) and data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseEvent {
+    /// `event:` field, or `message`.
+    pub event: String,
+    /// `data:` lines joined.
+    pub data: String,
+}
+
+impl SseEvent {
+    /// The data as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap_or_else(|err| {
+            panic!(
+                "event {} data is not JSON ({err}): {}",
+                self.event, self.data
+            )
+        })
+    }
+}
+
+/// Reads server-sent events from a response as they arrive.
+pub struct SseReader {
+    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+}
+
+impl SseReader {
+    /// Reads `response`'s body as an event stream (checks the content type).
+    pub fn new(response: reqwest::Response) -> Self {
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "content-type {content_type}"
+        );
+        Self {
+            body: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (comments and keep-alives skipped), or `None` at the end.
+    pub async fn next(&mut self) -> Option<SseEvent> {
+        use futures::StreamExt;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = String::from("message");
+                let mut data = Vec::new();
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("event:") {
+                        event = value.trim().to_string();
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data.push(value.strip_prefix(' ').unwrap_or(value).to_string());
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                return Some(SseEvent {
+                    event,
+                    data: data.join("\n"),
+                });
+            }
+            let chunk = self.body.next().await?.expect("body chunk");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Every remaining event.
+    pub async fn collect(mut self) -> Vec<SseEvent> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next().await {
+            events.push(event);
+        }
+        events
+    }
+}
+
+impl TestServer {
+    /// POSTs JSON and returns the raw response (for streaming).
+    pub async fn post_raw(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("request reaches the server")
+    }
+}
