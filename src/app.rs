@@ -59,26 +59,56 @@ pub fn build(config: &Config) -> Result<AppState, StartupError> {
     build_with_model(config, model)
 }
 
+/// What is loaded from disk once and shared: capabilities, templates, prompts.
+#[derive(Clone)]
+pub struct Loaded {
+    /// The capabilities.
+    pub capabilities: Arc<CapabilitySet>,
+    /// Their templates.
+    pub templates: Arc<Templates>,
+    /// The compiled prompts.
+    pub prompts: Arc<Prompts>,
+}
+
+impl Loaded {
+    /// Loads and validates everything `config` points at.
+    pub fn load(config: &Config) -> Result<Self, StartupError> {
+        let capabilities = Arc::new(
+            CapabilitySet::load_dir(&config.capabilities_dir, &config.default_capability)
+                .map_err(StartupError::Capabilities)?,
+        );
+        let templates = Arc::new(
+            Templates::load(capabilities.iter().map(|c| &**c)).map_err(StartupError::Templates)?,
+        );
+        Ok(Self {
+            capabilities,
+            templates,
+            prompts: Arc::new(Prompts::new()?),
+        })
+    }
+}
+
 /// Builds the state around a given model (a replay, or none).
 pub fn build_with_model(
     config: &Config,
     model: Option<Arc<dyn ChatModel>>,
 ) -> Result<AppState, StartupError> {
-    let capabilities = Arc::new(
-        CapabilitySet::load_dir(&config.capabilities_dir, &config.default_capability)
-            .map_err(StartupError::Capabilities)?,
-    );
-    let templates = Arc::new(
-        Templates::load(capabilities.iter().map(|c| &**c)).map_err(StartupError::Templates)?,
-    );
-    let prompts = Arc::new(Prompts::new()?);
+    assemble(config, &Loaded::load(config)?, model)
+}
+
+/// Builds the state from already loaded parts (evals build one per case).
+pub fn assemble(
+    config: &Config,
+    loaded: &Loaded,
+    model: Option<Arc<dyn ChatModel>>,
+) -> Result<AppState, StartupError> {
     let workspace = Arc::new(Workspace::new(&config.workspace_dir));
     let agent = model
         .map(|model| {
             Agent::new(
-                Arc::clone(&capabilities),
-                Arc::clone(&templates),
-                prompts,
+                Arc::clone(&loaded.capabilities),
+                Arc::clone(&loaded.templates),
+                Arc::clone(&loaded.prompts),
                 model,
                 Arc::clone(&workspace),
                 config.limits.clone(),
@@ -87,8 +117,8 @@ pub fn build_with_model(
         .transpose()
         .map_err(StartupError::Agent)?;
     Ok(AppState {
-        capabilities,
-        templates,
+        capabilities: Arc::clone(&loaded.capabilities),
+        templates: Arc::clone(&loaded.templates),
         agent,
         sessions: Arc::new(FileSessions::new(Arc::clone(&workspace))),
         workspace,

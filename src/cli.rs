@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -63,12 +64,51 @@ pub enum Command {
         #[arg(long, value_name = "FILE.md")]
         out: Option<PathBuf>,
     },
+    /// Run the offline evals (replaying recorded model calls by default).
+    Eval(EvalArgs),
     /// List the capabilities, or check a directory of them.
     Capabilities {
         /// `check [DIR]` validates a directory; without it, the list is printed.
         #[command(subcommand)]
         action: Option<CapabilitiesAction>,
     },
+}
+
+/// `pmcoach eval` options.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Cases to run, by name (default: every case in evals/cases/).
+    pub cases: Vec<String>,
+    /// The evals folder.
+    #[arg(long, default_value = "evals")]
+    pub dir: PathBuf,
+    /// Run against the configured model and write (or refresh) the recordings.
+    #[arg(long, conflicts_with = "live")]
+    pub record: bool,
+    /// With --record: use each case's authored [[script]] answers as the model.
+    #[arg(long, requires = "record")]
+    pub from_script: bool,
+    /// Run against the configured model without writing recordings.
+    #[arg(long)]
+    pub live: bool,
+    /// Grade recorded session files under DIR instead of running cases.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["record", "live"])]
+    pub transcripts: Option<PathBuf>,
+    /// With --transcripts: the most tokens a turn may spend.
+    #[arg(long, requires = "transcripts")]
+    pub max_tokens: Option<u64>,
+    /// Write a JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Run every case this many times (for benchmarks).
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
 }
 
 /// What `pmcoach capabilities` can do besides listing.
@@ -83,13 +123,24 @@ pub enum CapabilitiesAction {
     },
 }
 
+impl Cli {
+    /// The log level when `RUST_LOG` is not set: the service and the terminal
+    /// chat log their turns; batch commands only warnings.
+    pub fn default_log_level(&self) -> &'static str {
+        match self.command {
+            Command::Serve { .. } | Command::Chat { .. } => "info",
+            _ => "warn",
+        }
+    }
+}
+
 /// Logs to stderr, `RUST_LOG` to filter. async-openai's own warnings are
 /// silenced because they print upstream error bodies, which may echo secrets.
-pub fn init_tracing() {
+pub fn init_tracing(default_level: &str) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::fmt::format::FmtSpan;
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,async_openai=error"));
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},async_openai=error")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::CLOSE)
@@ -105,6 +156,9 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     if let Some(dir) = cli.capabilities_dir {
         config.capabilities_dir = dir;
+    }
+    if let Command::Eval(args) = cli.command {
+        return eval(&config, args).await;
     }
     let result = match cli.command {
         Command::Serve { listen } => {
@@ -123,6 +177,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             fields,
             out,
         } => render(&config, &template, &fields, out.as_deref()),
+        Command::Eval(_) => Ok(()),
         Command::Capabilities { action } => match action {
             None | Some(CapabilitiesAction::List) => list_capabilities(&config),
             Some(CapabilitiesAction::Check { dir }) => check_capabilities(&config, dir.as_deref()),
@@ -456,4 +511,108 @@ fn load(dir: &Path) -> Result<Vec<Capability>, String> {
             .collect::<Vec<_>>()
             .join("\n")
     })
+}
+
+/// Exit code for bad input to `pmcoach eval` (missing file, invalid case).
+const EXIT_BAD_INPUT: u8 = 2;
+
+async fn eval(config: &Config, args: EvalArgs) -> ExitCode {
+    use crate::eval::{Case, Mode, Suite, grade_transcripts, report};
+    let bad = |message: String| {
+        eprintln!("pmcoach eval: {message}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    };
+    let started = std::time::Instant::now();
+    let results = if let Some(dir) = &args.transcripts {
+        match grade_transcripts(dir, args.max_tokens) {
+            Ok(results) => results,
+            Err(message) => return bad(message),
+        }
+    } else {
+        let cases_dir = args.dir.join("cases");
+        let mut cases = match Case::load_dir(&cases_dir) {
+            Ok(cases) => cases,
+            Err(errors) => {
+                return bad(errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"));
+            }
+        };
+        if !args.cases.is_empty() {
+            let unknown: Vec<&String> = args
+                .cases
+                .iter()
+                .filter(|name| !cases.iter().any(|c| &&c.name == name))
+                .collect();
+            if !unknown.is_empty() {
+                return bad(format!(
+                    "no such case in {}: {unknown:?}",
+                    cases_dir.display()
+                ));
+            }
+            cases.retain(|c| args.cases.contains(&c.name));
+        }
+        if cases.is_empty() {
+            return bad(format!("{}: no cases", cases_dir.display()));
+        }
+        let mode = match (args.record, args.from_script, args.live) {
+            (true, from_script, _) => Mode::Record { from_script },
+            (false, _, true) => Mode::Live,
+            _ => Mode::Replay,
+        };
+        let live = match crate::model::OpenAiModel::from_config(&config.model) {
+            Ok(model) => model.map(|m| Arc::new(m) as Arc<dyn crate::model::ChatModel>),
+            Err(err) => return bad(format!("model: {err}")),
+        };
+        if live.is_none() && matches!(mode, Mode::Live | Mode::Record { from_script: false }) {
+            return bad(NO_MODEL_ADVICE.to_string());
+        }
+        let loaded = match app::Loaded::load(config) {
+            Ok(loaded) => loaded,
+            Err(err) => return bad(err.to_string()),
+        };
+        let suite = Suite {
+            config: config.clone(),
+            loaded,
+            dir: args.dir.clone(),
+            mode,
+            live,
+        };
+        let total = cases.len() * args.repeat.max(1);
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let results = suite
+            .run(&cases, args.repeat, args.concurrency, &|result| {
+                bar.set_message(result.name.clone());
+                bar.inc(1);
+            })
+            .await;
+        bar.finish_and_clear();
+        results
+    };
+    let summary = report::Summary::of(
+        &results,
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
+    print!("{}", report::table(&results, summary));
+    if let Some(path) = &args.json {
+        if let Err(err) = report::write_json(path, &results, summary) {
+            return bad(format!("{}: {err}", path.display()));
+        }
+    }
+    if let Some(path) = &args.junit {
+        if let Err(err) = report::write_junit(path, &results, summary) {
+            return bad(format!("{}: {err}", path.display()));
+        }
+    }
+    if summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -7,6 +7,6 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = pmcoach::cli::Cli::parse();
-    pmcoach::cli::init_tracing();
+    pmcoach::cli::init_tracing(cli.default_log_level());
     pmcoach::cli::run(cli).await
 }

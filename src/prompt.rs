@@ -13,6 +13,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("system.md.j2", include_str!("../prompts/system.md.j2")),
     ("consult.md.j2", include_str!("../prompts/consult.md.j2")),
     ("route.md.j2", include_str!("../prompts/route.md.j2")),
+    ("judge.md.j2", include_str!("../prompts/judge.md.j2")),
 ];
 
 /// A prompt that failed to compile or render.
@@ -192,6 +193,22 @@ impl Prompts {
                 question,
                 context,
             },
+        )
+    }
+
+    /// The system prompt of the rubric grader.
+    pub fn judge(
+        &self,
+        capability: &str,
+        standards: &[(String, String)],
+    ) -> Result<String, PromptError> {
+        let standards: Vec<_> = standards
+            .iter()
+            .map(|(name, description)| minijinja::context! { name, description })
+            .collect();
+        self.render(
+            "judge.md.j2",
+            &minijinja::context! { capability, standards },
         )
     }
 

@@ -38,6 +38,26 @@ pub struct Capability {
 }
 
 impl Capability {
+    /// The Quality Standards as `(name, description)`, from `- **Name**: text` bullets.
+    pub fn quality_standards(&self) -> Vec<(String, String)> {
+        let Some(section) = self.section(&["Quality Standards"]) else {
+            return Vec::new();
+        };
+        section
+            .content
+            .lines()
+            .filter_map(|line| {
+                let rest = line.trim_start().strip_prefix("- **")?;
+                let (name, description) = rest.split_once("**")?;
+                let description = description.trim_start_matches(':').trim();
+                Some((
+                    name.trim_end_matches(':').trim().to_string(),
+                    description.to_string(),
+                ))
+            })
+            .collect()
+    }
+
     /// The section with this title (or one of the family's variant titles).
     pub fn section(&self, names: &[&str]) -> Option<&Section> {
         parse::find(&self.sections, names)

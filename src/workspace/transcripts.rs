@@ -35,6 +35,8 @@ pub enum Line {
     },
     /// A finished turn.
     Turn(Box<TurnRecord>),
+    /// A recorded model call with its request (eval cassettes).
+    ModelCall(Box<crate::eval::cassette::RecordedCall>),
 }
 
 /// A transcript as read back.
@@ -75,6 +77,7 @@ impl Transcript {
                     transcript.created_at = Some(created_at);
                 }
                 Ok(Line::Turn(turn)) => transcript.turns.push(*turn),
+                Ok(Line::ModelCall(_)) => {}
                 Err(_) => transcript.unreadable_lines += 1,
             }
         }

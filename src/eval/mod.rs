@@ -1,0 +1,13 @@
+//! Offline evals: cases in `evals/cases/`, replayed against their recorded model
+//! calls in `evals/recordings/`, graded by expectations and an LLM judge, and
+//! reported as a table, JSON and JUnit. See evals/README.md.
+
+pub mod case;
+pub mod cassette;
+pub mod grade;
+pub mod models;
+pub mod report;
+pub mod run;
+
+pub use case::{Case, CaseError};
+pub use run::{CaseResult, Mode, Suite, grade_transcripts};
