@@ -174,7 +174,7 @@ impl Case {
         let mut case: Case = toml::from_str(&text).map_err(|err| {
             let line = err
                 .span()
-                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
             error(line, err.message().to_string())
         })?;
         case.name = path

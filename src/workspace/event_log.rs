@@ -9,6 +9,8 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+use super::markdown::{one_line, table_cells};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -293,19 +295,8 @@ pub fn parse_hours(text: &str) -> Option<f64> {
 }
 
 fn table_row(line: &str) -> Option<ActionItem> {
-    let line = line.trim();
-    if !line.starts_with('|') {
-        return None;
-    }
-    let cells: Vec<String> = line
-        .trim_matches('|')
-        .split('|')
-        .map(|c| c.trim().to_string())
-        .collect();
-    if cells.len() < 5
-        || cells[0].eq_ignore_ascii_case("date")
-        || cells.iter().all(|c| c.chars().all(|ch| "-: ".contains(ch)))
-    {
+    let cells = table_cells(line)?;
+    if cells.len() < 5 || cells[0].eq_ignore_ascii_case("date") {
         return None;
     }
     let mut cells = cells.into_iter();
@@ -326,12 +317,6 @@ pub fn max_action_item_id(text: &str) -> u32 {
         .filter_map(|c| c[1].parse().ok())
         .max()
         .unwrap_or(0)
-}
-
-/// One line, whitespace folded, no leading `#`, no table-breaking pipes.
-fn one_line(text: &str) -> String {
-    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    folded.trim_start_matches('#').trim().replace('|', "/")
 }
 
 fn format_hours(hours: f64) -> String {

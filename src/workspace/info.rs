@@ -5,6 +5,8 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+use super::markdown::{one_line, table_cells};
 use serde::Serialize;
 
 /// Heading of the client team table.
@@ -81,20 +83,11 @@ pub fn client_team(text: &str) -> Vec<ClientPm> {
 }
 
 fn row(line: &str) -> Option<Vec<String>> {
-    let line = line.trim();
-    if !line.starts_with('|') {
-        return None;
-    }
-    let cells: Vec<String> = line
-        .trim_matches('|')
-        .split('|')
-        .map(|c| c.trim().to_string())
-        .collect();
+    let cells = table_cells(line)?;
     let header = cells
         .first()
         .is_some_and(|c| c.eq_ignore_ascii_case("name"));
-    let rule = cells.iter().all(|c| c.chars().all(|ch| "-: ".contains(ch)));
-    (!header && !rule && !cells.is_empty()).then_some(cells)
+    (!header && !cells.is_empty()).then_some(cells)
 }
 
 /// Lines of a `## ` section (after its heading), with their indices.
@@ -113,12 +106,6 @@ fn section_lines<'a>(text: &'a str, heading: &str) -> Vec<(usize, &'a str)> {
         .take_while(|(_, l)| !l.starts_with("## ") && !l.starts_with("# "))
         .map(|(i, l)| (i, *l))
         .collect()
-}
-
-/// One line, whitespace folded, pipes and leading `#` defused.
-fn one_line(text: &str) -> String {
-    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    folded.trim_start_matches('#').trim().replace('|', "/")
 }
 
 /// Sets a fact: replaces the value of the first line with that field name, or

@@ -11,6 +11,7 @@ mod context;
 pub mod event_log;
 mod ids;
 pub mod info;
+mod markdown;
 pub mod metrics;
 mod transcripts;
 
