@@ -170,6 +170,9 @@ impl Agent {
                     });
                 }
                 Next::Empty => return Err(AgentError::EmptyReply),
+                // Results of tools run now could never reach the model: stop
+                // before running (and writing) anything.
+                Next::RunTools { .. } if step == max_steps => break,
                 Next::RunTools { run, refused } => {
                     let results = join_all(run.iter().map(|call| async {
                         let capability = self.consulted_capability(&call.name);

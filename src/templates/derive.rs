@@ -27,6 +27,8 @@ pub enum Derivation {
 #[derive(Debug, Default)]
 pub(super) struct Derived {
     pub(super) corrections: Vec<String>,
+    /// What was computed, for the model to quote (not corrections).
+    pub(super) notes: Vec<String>,
     pub(super) errors: Vec<FieldError>,
 }
 
@@ -179,9 +181,14 @@ pub fn prefill_current_allocation(fields: &mut Value, hours: &[(&str, f64)]) -> 
         }
     }
     filled.then(|| {
+        let shares: Vec<String> = WORK_TYPES
+            .iter()
+            .map(|key| format!("{} {}%", key.replace('_', " "), table[*key]["current_pct"]))
+            .collect();
         format!(
-            "Time Allocation current % filled from the event log ({} categorized hours)",
-            (total * 10.0).round() / 10.0
+            "Time Allocation current % filled from the event log ({} categorized hours): {}",
+            (total * 10.0).round() / 10.0,
+            shares.join(", ")
         )
     })
 }
@@ -286,13 +293,26 @@ fn investment(fields: &mut Value, out: &mut Derived) {
             json!(((proposed - current) / current * 100.0).round()),
         );
     }
-    if let Some(value) = number(investment, "expected_monthly_value") {
-        investment.insert(
-            "roi_multiple".into(),
-            json!((value / proposed * 10.0).round() / 10.0),
-        );
-        investment.insert("net_monthly_value".into(), rounded(value - proposed));
+    let mut note = format!(
+        "Investment computed: current {current}/month, proposed {proposed}/month, change {:+}",
+        proposed - current
+    );
+    if current > 0.0 {
+        note.push_str(&format!(
+            " ({:+.0}%)",
+            (proposed - current) / current * 100.0
+        ));
     }
+    if let Some(value) = number(investment, "expected_monthly_value") {
+        let multiple = (value / proposed * 10.0).round() / 10.0;
+        investment.insert("roi_multiple".into(), json!(multiple));
+        investment.insert("net_monthly_value".into(), rounded(value - proposed));
+        note.push_str(&format!(
+            ", ROI {multiple}x, net {}/month",
+            value - proposed
+        ));
+    }
+    out.notes.push(note);
 }
 
 fn weighted_scores(fields: &mut Value, out: &mut Derived) {
@@ -320,6 +340,14 @@ fn weighted_scores(fields: &mut Value, out: &mut Derived) {
         return;
     };
     evaluation.insert("leading_option".into(), json!(leading));
+    out.notes.push(format!(
+        "Weighted totals: {}; leading option {leading}",
+        totals
+            .iter()
+            .map(|(o, t)| format!("{} {t}", o.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     let recommended = fields
         .get("recommendation")
         .and_then(|r| r.get("option"))

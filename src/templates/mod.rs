@@ -76,7 +76,7 @@ pub struct Artifact {
     pub title: String,
     /// The document.
     pub markdown: String,
-    /// What the server derived or corrected in the fields.
+    /// What the server corrected in the fields, and the values it computed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub corrections: Vec<String>,
     /// The file name under the customer's `artifacts/`, when it was saved.
@@ -258,11 +258,13 @@ impl Templates {
             .unwrap_or(&template.title)
             .trim()
             .to_string();
+        let mut corrections = derived.corrections;
+        corrections.extend(derived.notes);
         Ok(Artifact {
             template: template.id.clone(),
             title,
             markdown,
-            corrections: derived.corrections,
+            corrections,
             saved_as: None,
         })
     }

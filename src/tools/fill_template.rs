@@ -170,7 +170,7 @@ impl Tool for FillTemplateTool {
             ));
         }
         if !artifact.corrections.is_empty() {
-            content.push_str(" The server corrected: ");
+            content.push_str(" The server computed or corrected: ");
             content.push_str(&artifact.corrections.join("; "));
             content.push('.');
         }

@@ -143,12 +143,6 @@ pub fn set_fact(text: &str, fact: &Fact) -> (String, Option<String>) {
 /// Adds or replaces (by name, ignoring case) a Client Team row. Returns the new
 /// text and the previous row, if there was one.
 pub fn upsert_client_pm(text: &str, pm: &ClientPm) -> (String, Option<ClientPm>) {
-    let new_row = format!(
-        "| {} | {} | {} |",
-        one_line(&pm.name),
-        one_line(&pm.role),
-        one_line(&pm.level)
-    );
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let section = section_lines(text, CLIENT_TEAM_HEADING);
     let existing = section.iter().find_map(|(i, line)| {
@@ -157,6 +151,17 @@ pub fn upsert_client_pm(text: &str, pm: &ClientPm) -> (String, Option<ClientPm>)
             .eq_ignore_ascii_case(pm.name.trim())
             .then_some((*i, cells))
     });
+    // A role or level left empty keeps what the row had.
+    let keep = |given: &str, column: usize| match (&existing, given.trim().is_empty()) {
+        (Some((_, cells)), true) => cells.get(column).cloned().unwrap_or_default(),
+        _ => given.to_string(),
+    };
+    let new_row = format!(
+        "| {} | {} | {} |",
+        one_line(&pm.name),
+        one_line(&keep(&pm.role, 1)),
+        one_line(&keep(&pm.level, 2))
+    );
     if let Some((i, cells)) = existing {
         lines[i] = new_row;
         let previous = ClientPm {
@@ -261,6 +266,19 @@ mod tests {
         let team = client_team(&text);
         assert_eq!(team.len(), 1);
         assert_eq!(team[0].level, "Strategic");
+        let (text, _) = upsert_client_pm(
+            &text,
+            &ClientPm {
+                name: "dana".into(),
+                role: "Senior PM".into(),
+                level: String::new(),
+            },
+        );
+        let team = client_team(&text);
+        assert_eq!(
+            (team[0].role.as_str(), team[0].level.as_str()),
+            ("Senior PM", "Strategic")
+        );
         assert!(text.contains("## Context"), "later sections kept");
     }
 }

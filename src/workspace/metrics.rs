@@ -47,8 +47,10 @@ pub struct Engagement {
     pub weeks: Vec<Week>,
 }
 
+/// Rounds to one decimal. Adding 0.0 turns the -0.0 that an empty f64 sum
+/// gives into 0.0, so no "-0%" reaches a prompt or a report.
 fn round1(value: f64) -> f64 {
-    (value * 10.0).round() / 10.0
+    (value * 10.0).round() / 10.0 + 0.0
 }
 
 fn allocation(hours: &BTreeMap<WorkCategory, f64>) -> Allocation {
@@ -160,6 +162,11 @@ mod tests {
     fn an_empty_log_has_zero_shares() {
         let summary = summarize(&[]);
         assert_eq!(summary.overall.total_hours, 0.0);
+        assert!(summary.overall.total_hours.is_sign_positive());
+        let week = summarize(&[event("2026-11-23", Some(WorkCategory::Tactical), Some(1.0))]);
+        let strategic = week.weeks[0].allocation.strategic_pct;
+        assert!(strategic == 0.0 && strategic.is_sign_positive(), "no -0.0");
+        assert_eq!(format!("{strategic}"), "0");
         assert_eq!(summary.overall.strategic_pct, 0.0);
         assert!(summary.weeks.is_empty());
     }
