@@ -654,3 +654,28 @@ async fn a_symbolic_link_in_the_workspace_is_not_followed() {
     assert_eq!(read(&outside.path().join("event-log.md")), "outside");
     assert_eq!(std::fs::read_dir(outside.path()).expect("dir").count(), 1);
 }
+
+#[tokio::test]
+async fn the_growth_advisor_never_touches_a_clients_documents() {
+    let (upstream, server) = setup().await;
+    upstream.push(text("Let's look at your own skills."));
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"message": "Rate my skills honestly.", "customer": "acme", "capability": "growth-advisor"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let request = &upstream.requests()[0].body;
+    let system = common::system_prompt(request);
+    assert!(
+        !system.contains("## Customer: `acme`"),
+        "no client documents in its prompt"
+    );
+    let tools = common::tool_names(request);
+    assert!(
+        !tools.contains(&"log_event") && !tools.contains(&"update_customer_info"),
+        "{tools:?}"
+    );
+    assert!(tools.contains(&"fill_template"));
+}

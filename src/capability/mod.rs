@@ -64,12 +64,25 @@ impl Capability {
     }
 }
 
-/// Model settings a capability may override in its front matter (`settings:`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Settings a capability may give in its front matter (`settings:`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CapabilitySettings {
     /// Sampling temperature for this capability's model calls.
     pub temperature: Option<f32>,
+    /// Whether the capability works with the customer's documents (reads them,
+    /// logs to them, saves artifacts there). `false` for capabilities about the
+    /// PM rather than the client, such as the Growth Advisor.
+    pub customer_documents: bool,
+}
+
+impl Default for CapabilitySettings {
+    fn default() -> Self {
+        Self {
+            temperature: None,
+            customer_documents: true,
+        }
+    }
 }
 
 /// What is wrong with a capability file.

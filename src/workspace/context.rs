@@ -9,7 +9,7 @@ use super::{CustomerId, Workspace, WorkspaceError, info, metrics};
 /// Most recent events shown.
 const RECENT_EVENTS: usize = 5;
 /// Longest excerpt of an event's "What Happened".
-const EVENT_EXCERPT_CHARS: usize = 240;
+const EVENT_EXCERPT_CHARS: usize = 400;
 
 fn excerpt(text: &str, max: usize) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
