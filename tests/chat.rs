@@ -7,16 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{
-    FakeUpstream, Step, TEST_API_KEY, TestServer, call, config_for, messages, system_prompt, text,
-    tool_calls,
+    FakeUpstream, Step, TEST_API_KEY, TestServer, call, config_for, messages, setup, system_prompt,
+    text, tool_calls,
 };
 use serde_json::{Value, json};
-
-async fn setup() -> (FakeUpstream, TestServer) {
-    let upstream = FakeUpstream::start().await;
-    let server = TestServer::start(config_for(Some(&upstream))).await;
-    (upstream, server)
-}
 
 /// Every assistant tool call in a request is answered by a tool message.
 fn assert_no_dangling_calls(request: &Value) {

@@ -2,14 +2,8 @@
 
 mod common;
 
-use common::{FakeUpstream, TestServer, config_for, read};
+use common::{TestServer, config_for, read, setup};
 use serde_json::{Value, json};
-
-async fn setup() -> (FakeUpstream, TestServer) {
-    let upstream = FakeUpstream::start().await;
-    let server = TestServer::start(config_for(Some(&upstream))).await;
-    (upstream, server)
-}
 
 fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
     assert_eq!(status, want_status, "{body}");

@@ -2,14 +2,8 @@
 
 mod common;
 
-use common::{FakeUpstream, TestServer, call, config_for, text, tool_calls};
+use common::{FakeUpstream, TestServer, call, config_for, setup, text, tool_calls};
 use serde_json::{Value, json};
-
-async fn setup() -> (FakeUpstream, TestServer) {
-    let upstream = FakeUpstream::start().await;
-    let server = TestServer::start(config_for(Some(&upstream))).await;
-    (upstream, server)
-}
 
 fn fixture(id: &str) -> Value {
     let path = format!(

@@ -5,14 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{FakeUpstream, SseReader, Step, TestServer, call, config_for, text, tool_calls};
+use common::{SseReader, Step, call, setup, text, tool_calls};
 use serde_json::json;
-
-async fn setup() -> (FakeUpstream, TestServer) {
-    let upstream = FakeUpstream::start().await;
-    let server = TestServer::start(config_for(Some(&upstream))).await;
-    (upstream, server)
-}
 
 fn coach(message: &str) -> serde_json::Value {
     json!({"message": message, "capability": "strategic-pm-coach", "stream": true})

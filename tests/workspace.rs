@@ -5,14 +5,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{FakeUpstream, TestServer, call, config_for, messages, text, tool_calls};
+use common::{FakeUpstream, TestServer, call, config_for, messages, setup, text, tool_calls};
 use serde_json::{Value, json};
-
-async fn setup() -> (FakeUpstream, TestServer) {
-    let upstream = FakeUpstream::start().await;
-    let server = TestServer::start(config_for(Some(&upstream))).await;
-    (upstream, server)
-}
 
 fn customer_dir(server: &TestServer, id: &str) -> PathBuf {
     server.workspace.join("customers").join(id)

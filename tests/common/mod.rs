@@ -248,3 +248,10 @@ impl TestServer {
             .expect("request reaches the server")
     }
 }
+
+/// A fake upstream and a server in front of it: what most tests start with.
+pub async fn setup() -> (FakeUpstream, TestServer) {
+    let upstream = FakeUpstream::start().await;
+    let server = TestServer::start(config_for(Some(&upstream))).await;
+    (upstream, server)
+}
