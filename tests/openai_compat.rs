@@ -286,6 +286,17 @@ async fn the_customer_comes_from_the_header_or_the_user_field() {
     assert_eq!(status, 200);
     assert!(common::system_prompt(&upstream.requests()[1].body).contains("## Customer: `globex`"));
     assert!(server.workspace.join("customers/globex/sessions").is_dir());
+
+    // A `user` that is not a customer id (an end-user id, an email) names no customer.
+    upstream.push(text("three"));
+    let (status, _) = server
+        .post(
+            "/v1/chat/completions",
+            &json!({"model": "strategic-pm-coach", "user": "jane@example.com", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(!common::system_prompt(&upstream.requests()[2].body).contains("## Customer"));
 }
 
 #[tokio::test]

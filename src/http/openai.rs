@@ -28,6 +28,7 @@ use super::sse::{self, Item};
 use crate::agent::TurnEvent;
 use crate::conversation::{self, AUTO, TurnRequest, TurnResult};
 use crate::model::{Message, Usage};
+use crate::workspace::CustomerId;
 
 /// The header naming the customer (the request's `user` is the fallback).
 pub const CUSTOMER_HEADER: &str = "x-pmcoach-customer";
@@ -328,8 +329,13 @@ pub(super) async fn completions(
                 .map_err(|_| ApiError::BadRequest(format!("{CUSTOMER_HEADER} is not text")))?
                 .to_string(),
         ),
+        // OpenAI clients often set `user` to an end-user id for abuse tracking;
+        // it names a customer only when it is one (a valid customer slug).
         #[allow(deprecated)]
-        None => request.user.clone().or(request.safety_identifier.clone()),
+        None => request
+            .user
+            .clone()
+            .filter(|user| CustomerId::parse(user).is_ok()),
     };
     let stream = request.stream.unwrap_or(false);
     let include_usage = request
