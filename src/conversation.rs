@@ -257,7 +257,7 @@ impl PreparedTurn {
                 })
                 .await;
         }
-        let outcome = self
+        let result = self
             .agent
             .run_turn(TurnInput {
                 capability: &capability,
@@ -268,20 +268,40 @@ impl PreparedTurn {
                 events: events.as_ref(),
                 required_template: self.template.as_deref(),
             })
-            .await?;
-        usage += outcome.usage;
-        model_calls.extend(outcome.model_calls);
-
+            .await;
+        // A failed turn is recorded too (its tool calls may have written to the
+        // customer's documents) but adds only the user's message to the history,
+        // so no dangling tool call is ever replayed.
+        let (messages, progress_tool_calls, progress_artifacts, calls, spent, error) = match &result
+        {
+            Ok(o) => (
+                o.messages.clone(),
+                &o.tool_calls,
+                &o.artifacts,
+                &o.model_calls,
+                o.usage,
+                None,
+            ),
+            Err(f) => (
+                vec![Message::user(self.message.clone())],
+                &f.progress.tool_calls,
+                &f.progress.artifacts,
+                &f.progress.model_calls,
+                f.progress.usage,
+                Some(f.error.to_string()),
+            ),
+        };
+        usage += spent;
+        model_calls.extend(calls.iter().cloned());
         let record = TurnRecord {
             started_at,
             finished_at: now(),
             capability: capability.id.clone(),
             customer: self.customer.as_ref().map(ToString::to_string),
             model: self.agent.model_name().to_string(),
-            messages: outcome.messages,
-            tool_calls: outcome.tool_calls.clone(),
-            artifacts: outcome
-                .artifacts
+            messages,
+            tool_calls: progress_tool_calls.clone(),
+            artifacts: progress_artifacts
                 .iter()
                 .map(|a| ArtifactRef {
                     template: a.template.clone(),
@@ -291,11 +311,21 @@ impl PreparedTurn {
                 .collect(),
             model_calls,
             usage,
+            error,
         };
-        self.state
-            .sessions
-            .append(&self.session_id, &record)
-            .await?;
+        let appended = self.state.sessions.append(&self.session_id, &record).await;
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(failure) => {
+                // The turn's own error is what the caller needs; a failure to
+                // record it as well is logged.
+                if let Err(err) = appended {
+                    tracing::error!(error = %err, "could not record a failed turn");
+                }
+                return Err(ConversationError::Agent(failure.error));
+            }
+        };
+        appended?;
 
         Ok(TurnResult {
             session_id: self.session_id,

@@ -57,6 +57,9 @@ pub struct TurnRecord {
     pub model_calls: Vec<ModelCallRecord>,
     /// Tokens the turn spent.
     pub usage: Usage,
+    /// Why the turn failed, when it did (its messages then hold only the user's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A rendered document as a transcript mentions it.
@@ -137,10 +140,13 @@ impl Session {
         }
     }
 
-    /// Adds a finished turn.
+    /// Adds a finished turn; a failed one adds to the usage but not to the
+    /// history the model sees.
     pub fn apply(&mut self, turn: &TurnRecord) {
         self.capability = turn.capability.clone();
-        self.messages.extend_from_slice(&turn.messages);
+        if turn.error.is_none() {
+            self.messages.extend_from_slice(&turn.messages);
+        }
         self.usage += turn.usage;
         self.turns += 1;
     }
@@ -171,6 +177,7 @@ mod tests {
                 completion_tokens: 2,
                 total_tokens: 3,
             },
+            error: None,
         }
     }
 

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{FakeUpstream, TestServer, call, config_for, messages, setup, text, tool_calls};
+use common::{FakeUpstream, Step, TestServer, call, config_for, messages, setup, text, tool_calls};
 use serde_json::{Value, json};
 
 fn customer_dir(server: &TestServer, id: &str) -> PathBuf {
@@ -672,4 +672,69 @@ async fn the_growth_advisor_never_touches_a_clients_documents() {
         "{tools:?}"
     );
     assert!(tools.contains(&"fill_template"));
+}
+
+#[tokio::test]
+async fn a_failed_turn_is_recorded_with_what_it_did_but_not_replayed() {
+    let (upstream, server) = setup().await;
+    upstream.push_all([
+        text("Hello."),
+        tool_calls(vec![log_event_call("e1", "Pricing workshop", "Strategic", 2.0)]),
+        Step::Error {
+            status: 400,
+            body: json!({"error": {"message": "too long", "type": "invalid_request_error", "param": null, "code": "context_length_exceeded"}}).to_string(),
+        },
+        text("Back again."),
+    ]);
+    let (_, first) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hi", "customer": "acme"}),
+        )
+        .await;
+    let session = first["session_id"].as_str().expect("session").to_string();
+    let (status, _) = server
+        .post(
+            "/v1/chat",
+            &json!({"message": "Log the workshop.", "session_id": session}),
+        )
+        .await;
+    assert_eq!(status, 502);
+
+    let path = customer_dir(&server, "acme").join(format!("sessions/{session}.jsonl"));
+    let lines: Vec<Value> = read(&path)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 3, "header, the good turn, the failed turn");
+    let failed = &lines[2];
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("HTTP 400")),
+        "{failed}"
+    );
+    assert_eq!(
+        failed["tool_calls"][0]["name"], "log_event",
+        "its side effect is on record"
+    );
+    assert_eq!(failed["messages"].as_array().map(Vec::len), Some(1));
+
+    let (status, _) = server
+        .post(
+            "/v1/chat",
+            &json!({"message": "Again?", "session_id": session}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let request = &upstream.requests()[3].body;
+    let roles: Vec<&str> = messages(request)[1..]
+        .iter()
+        .map(|m| m["role"].as_str().expect("role"))
+        .collect();
+    assert_eq!(
+        roles,
+        ["user", "assistant", "user"],
+        "the failed turn is not replayed"
+    );
 }

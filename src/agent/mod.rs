@@ -119,6 +119,30 @@ pub struct ToolCallRecord {
     pub capability: Option<String>,
 }
 
+/// What a turn had done when it stopped: kept on failure, so the tool calls
+/// that already wrote to the customer's documents are still recorded.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Tool calls made at the turn's level.
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Documents rendered.
+    pub artifacts: Vec<Artifact>,
+    /// Model calls made (consulted capabilities' included).
+    pub model_calls: Vec<ModelCallRecord>,
+    /// Tokens spent.
+    pub usage: Usage,
+}
+
+/// A turn that failed, with what it had done by then.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct TurnFailure {
+    /// Why it failed.
+    pub error: AgentError,
+    /// What it had done.
+    pub progress: Progress,
+}
+
 /// Why a turn failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -222,7 +246,7 @@ impl Agent {
     }
 
     /// Runs one turn a person started.
-    pub async fn run_turn(&self, input: TurnInput<'_>) -> Result<TurnOutcome, AgentError> {
+    pub async fn run_turn(&self, input: TurnInput<'_>) -> Result<TurnOutcome, TurnFailure> {
         self.run(runner::Turn {
             events: input.events,
             required_template: input.required_template,
@@ -245,11 +269,15 @@ impl Agent {
         target: &Capability,
         question: &str,
         extra: Option<&str>,
-    ) -> Result<TurnOutcome, AgentError> {
+    ) -> Result<TurnOutcome, TurnFailure> {
         let message = self
             .inner
             .prompts
-            .consult_message(&context.caller.name, question, extra)?;
+            .consult_message(&context.caller.name, question, extra)
+            .map_err(|err| TurnFailure {
+                error: err.into(),
+                progress: Progress::default(),
+            })?;
         self.run(runner::Turn {
             events: None,
             required_template: None,

@@ -11,13 +11,22 @@ use tracing::{Instrument, field};
 
 use super::events::{EventSink, TurnEvent, emit};
 use super::step::{self, Next};
-use super::{Agent, AgentError, ModelCallRecord, ToolCallRecord, TurnOutcome};
+use super::{
+    Agent, AgentError, ModelCallRecord, Progress, ToolCallRecord, TurnFailure, TurnOutcome,
+};
 use crate::capability::Capability;
-use crate::model::{Assembler, Message, ModelError, ModelRequest, ModelResponse, ToolCall, Usage};
+use crate::model::{Assembler, Message, ModelError, ModelRequest, ModelResponse, ToolCall};
 use crate::prompt::{CustomerView, SystemContext, TemplateView, ToolView};
 use crate::templates::Artifact;
 use crate::tools::{FILL_TEMPLATE, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
 use crate::workspace::CustomerId;
+
+/// How a successful loop ended.
+struct Finished {
+    reply: String,
+    messages: Vec<Message>,
+    steps: usize,
+}
 
 /// Everything one run of the loop needs.
 pub(super) struct Turn<'a> {
@@ -33,7 +42,7 @@ pub(super) struct Turn<'a> {
 }
 
 impl Agent {
-    pub(super) async fn run(&self, turn: Turn<'_>) -> Result<TurnOutcome, AgentError> {
+    pub(super) async fn run(&self, turn: Turn<'_>) -> Result<TurnOutcome, TurnFailure> {
         let span = tracing::info_span!(
             "turn",
             capability = %turn.capability.id,
@@ -45,17 +54,36 @@ impl Agent {
             latency_ms = field::Empty,
         );
         let started = Instant::now();
-        let result = self.run_loop(turn).instrument(span.clone()).await;
+        let mut progress = Progress::default();
+        let result = self
+            .run_loop(turn, &mut progress)
+            .instrument(span.clone())
+            .await;
         span.record("latency_ms", elapsed_ms(started));
-        if let Ok(outcome) = &result {
-            span.record("steps", outcome.steps);
-            span.record("prompt_tokens", outcome.usage.prompt_tokens);
-            span.record("completion_tokens", outcome.usage.completion_tokens);
+        span.record("prompt_tokens", progress.usage.prompt_tokens);
+        span.record("completion_tokens", progress.usage.completion_tokens);
+        match result {
+            Ok(finished) => {
+                span.record("steps", finished.steps);
+                Ok(TurnOutcome {
+                    reply: finished.reply,
+                    messages: finished.messages,
+                    tool_calls: progress.tool_calls,
+                    usage: progress.usage,
+                    steps: finished.steps,
+                    artifacts: progress.artifacts,
+                    model_calls: progress.model_calls,
+                })
+            }
+            Err(error) => Err(TurnFailure { error, progress }),
         }
-        result
     }
 
-    async fn run_loop(&self, mut turn: Turn<'_>) -> Result<TurnOutcome, AgentError> {
+    async fn run_loop(
+        &self,
+        mut turn: Turn<'_>,
+        progress: &mut Progress,
+    ) -> Result<Finished, AgentError> {
         let inner = &self.inner;
         // A capability that does not work with customer documents never sees
         // or touches them, whoever asks.
@@ -96,10 +124,6 @@ impl Agent {
             session_id: turn.session_id,
             customer: turn.customer,
         };
-        let mut usage = Usage::default();
-        let mut records = Vec::new();
-        let mut artifacts = Vec::new();
-        let mut model_calls = Vec::new();
         let mut last_fill_error: Option<String> = None;
         let max_steps = inner.limits.max_steps;
 
@@ -129,11 +153,11 @@ impl Agent {
             span.record("prompt_tokens", response.usage.prompt_tokens);
             span.record("completion_tokens", response.usage.completion_tokens);
             span.record("tool_calls", response.tool_calls.len());
-            usage += response.usage;
+            progress.usage += response.usage;
 
             let next = step::next(&mut response, step, inner.limits.max_parallel_tool_calls);
             messages.push(response.to_message());
-            model_calls.push(ModelCallRecord {
+            progress.model_calls.push(ModelCallRecord {
                 capability: turn.capability.id.clone(),
                 depth: turn.depth,
                 step,
@@ -146,7 +170,7 @@ impl Agent {
                 Next::Reply(_)
                     if turn
                         .required_template
-                        .is_some_and(|t| !produced(&artifacts, t)) =>
+                        .is_some_and(|t| !produced(&progress.artifacts, t)) =>
                 {
                     let template = turn.required_template.unwrap_or_default();
                     if step == max_steps {
@@ -164,14 +188,10 @@ impl Agent {
                     )));
                 }
                 Next::Reply(reply) => {
-                    return Ok(TurnOutcome {
+                    return Ok(Finished {
                         reply,
                         messages: messages.split_off(first_new),
-                        tool_calls: records,
-                        usage,
                         steps: step,
-                        artifacts,
-                        model_calls,
                     });
                 }
                 Next::Empty => return Err(AgentError::EmptyReply),
@@ -208,19 +228,19 @@ impl Agent {
                     for (call, (mut result, duration_ms)) in run.iter().zip(results) {
                         match &mut result {
                             Ok(output) => {
-                                usage += output.usage;
+                                progress.usage += output.usage;
                                 for artifact in &output.artifacts {
                                     emit(turn.events, TurnEvent::Artifact(artifact.clone())).await;
                                 }
-                                artifacts.append(&mut output.artifacts);
-                                model_calls.append(&mut output.model_calls);
+                                progress.artifacts.append(&mut output.artifacts);
+                                progress.model_calls.append(&mut output.model_calls);
                             }
                             Err(err) if call.name == FILL_TEMPLATE => {
                                 last_fill_error = Some(err.to_string());
                             }
                             Err(_) => {}
                         }
-                        records.push(record(call, &result, duration_ms));
+                        progress.tool_calls.push(record(call, &result, duration_ms));
                         messages.push(Message::Tool {
                             tool_call_id: call.id.clone(),
                             content: tool_message(result),
@@ -232,7 +252,7 @@ impl Agent {
                             inner.limits.max_parallel_tool_calls
                         ));
                         let result = Err(error);
-                        records.push(record(&call, &result, 0));
+                        progress.tool_calls.push(record(&call, &result, 0));
                         messages.push(Message::Tool {
                             tool_call_id: call.id.clone(),
                             content: tool_message(result),
@@ -242,7 +262,7 @@ impl Agent {
             }
         }
         match turn.required_template {
-            Some(template) if !produced(&artifacts, template) => {
+            Some(template) if !produced(&progress.artifacts, template) => {
                 Err(AgentError::TemplateNotFilled {
                     template: template.to_string(),
                     detail: last_fill_error
