@@ -738,3 +738,48 @@ async fn a_failed_turn_is_recorded_with_what_it_did_but_not_replayed() {
         "the failed turn is not replayed"
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_linked_sessions_folder_is_neither_read_nor_written() {
+    let (upstream, server) = setup().await;
+    upstream.push_all([text("one"), text("two")]);
+    let (_, first) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "hi", "customer": "acme"}),
+        )
+        .await;
+    let session = first["session_id"].as_str().expect("session").to_string();
+    let sessions = customer_dir(&server, "acme").join("sessions");
+    let outside = tempfile::tempdir().expect("temp dir");
+    std::fs::rename(
+        sessions.join(format!("{session}.jsonl")),
+        outside.path().join(format!("{session}.jsonl")),
+    )
+    .expect("move");
+    std::fs::remove_dir(&sessions).expect("rmdir");
+    std::os::unix::fs::symlink(outside.path(), &sessions).expect("symlink");
+    let before = read(&outside.path().join(format!("{session}.jsonl")));
+
+    let (status, body) = server
+        .get(&format!("/v1/customers/acme/sessions/{session}"))
+        .await;
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("symbolic link"))
+    );
+    let (status, _) = server
+        .post(
+            "/v1/chat",
+            &json!({"message": "again", "session_id": session}),
+        )
+        .await;
+    assert_eq!(status, 404, "a session behind a link is not found");
+    assert_eq!(
+        read(&outside.path().join(format!("{session}.jsonl"))),
+        before
+    );
+}

@@ -149,6 +149,17 @@ impl Workspace {
         }
     }
 
+    /// `path` (under the root) if no part of it below the root is a symbolic link.
+    fn checked(&self, path: &Path) -> Result<PathBuf, WorkspaceError> {
+        let relative = path.strip_prefix(&self.root).unwrap_or(path);
+        let mut current = self.root.clone();
+        for part in relative.components() {
+            current.push(part);
+            self.check_no_link(&current)?;
+        }
+        Ok(path.to_path_buf())
+    }
+
     /// Whether the customer has a folder.
     pub fn customer_exists(&self, customer: &CustomerId) -> bool {
         let dir = self.customer_dir(customer);
@@ -165,9 +176,7 @@ impl Workspace {
 
     /// A file in an existing customer's folder, checked not to be a link.
     fn file(&self, customer: &CustomerId, name: &str) -> Result<PathBuf, WorkspaceError> {
-        let path = self.existing(customer)?.join(name);
-        self.check_no_link(&path)?;
-        Ok(path)
+        self.checked(&self.existing(customer)?.join(name))
     }
 
     fn read_optional(&self, path: &Path) -> Result<String, WorkspaceError> {

@@ -97,22 +97,31 @@ impl Transcript {
 }
 
 impl Workspace {
-    fn transcript_path(&self, customer: Option<&CustomerId>, session: &SessionId) -> PathBuf {
+    /// `<customer>/sessions/<id>.jsonl` (or `sessions/<id>.jsonl`), refusing a
+    /// path through a symbolic link.
+    fn transcript_path(
+        &self,
+        customer: Option<&CustomerId>,
+        session: &SessionId,
+    ) -> Result<PathBuf, WorkspaceError> {
         let dir = match customer {
             Some(customer) => self.customer_dir(customer).join(SESSIONS_DIR),
             None => self.root.join(SESSIONS_DIR),
         };
-        dir.join(format!("{}.jsonl", session.as_str()))
+        self.checked(&dir.join(format!("{}.jsonl", session.as_str())))
     }
 
     /// Finds a session's file: at the root, or in some customer's folder.
     fn find_transcript(&self, session: &SessionId) -> Result<Option<PathBuf>, WorkspaceError> {
-        let global = self.transcript_path(None, session);
+        let global = self.transcript_path(None, session)?;
         if global.is_file() {
             return Ok(Some(global));
         }
         for customer in self.customers()? {
-            let path = self.transcript_path(Some(&customer), session);
+            // A folder with a planted link is skipped, not followed.
+            let Ok(path) = self.transcript_path(Some(&customer), session) else {
+                continue;
+            };
             if path.is_file() {
                 return Ok(Some(path));
             }
@@ -127,8 +136,7 @@ impl Workspace {
         session: &SessionId,
     ) -> Result<Option<Transcript>, WorkspaceError> {
         self.existing(customer)?;
-        let path = self.transcript_path(Some(customer), session);
-        self.check_no_link(&path)?;
+        let path = self.transcript_path(Some(customer), session)?;
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok(Some(Transcript::parse(&text))),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -152,8 +160,7 @@ impl Workspace {
         if let Some(customer) = &customer {
             self.ensure_customer_locked(customer)?;
         }
-        let path = self.transcript_path(customer.as_ref(), session);
-        self.check_no_link(&path)?;
+        let path = self.transcript_path(customer.as_ref(), session)?;
         let encode = |line: &Line| {
             serde_json::to_string(line).map_err(|err| WorkspaceError::Io {
                 path: self.relative(&path),
