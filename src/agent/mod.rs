@@ -231,7 +231,7 @@ impl Agent {
     }
 
     /// The customer workspace.
-    pub fn workspace(&self) -> &Workspace {
+    pub fn workspace(&self) -> &Arc<Workspace> {
         &self.inner.workspace
     }
 

@@ -2,6 +2,8 @@
 //! the turn's customer only, which our code fixed from the request; nothing the
 //! model passes names a customer or a path.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -209,7 +211,7 @@ typed_tool!(
      Engagement Value Assessment's Time Allocation Review."
 );
 
-fn workspace<'a>(context: &ToolContext<'a>) -> &'a Workspace {
+fn workspace<'a>(context: &ToolContext<'a>) -> &'a Arc<Workspace> {
     context.agent.workspace()
 }
 

@@ -2,6 +2,8 @@
 //! convention's header block. A second one on the same day gets a new name; an
 //! existing file is never replaced.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::event_log::NewEvent;
@@ -65,13 +67,31 @@ fn header_field(text: &str, name: &str) -> Option<String> {
 impl Workspace {
     /// Saves a rendered document under a fresh name and logs a Delivery event.
     pub async fn save_artifact(
+        self: &Arc<Self>,
+        customer: &CustomerId,
+        artifact: &Artifact,
+        kind: &str,
+        author: &str,
+    ) -> Result<ArtifactName, WorkspaceError> {
+        let (id, artifact, kind, author) = (
+            customer.clone(),
+            artifact.clone(),
+            kind.to_string(),
+            author.to_string(),
+        );
+        self.locked(Some(customer), move |ws| {
+            ws.save_artifact_locked(&id, &artifact, &kind, &author)
+        })
+        .await
+    }
+
+    fn save_artifact_locked(
         &self,
         customer: &CustomerId,
         artifact: &Artifact,
         kind: &str,
         author: &str,
     ) -> Result<ArtifactName, WorkspaceError> {
-        let _guard = self.lock(Some(customer)).await;
         self.ensure_customer_locked(customer)?;
         let dir = self.existing(customer)?.join(ARTIFACTS_DIR);
         self.check_no_link(&dir)?;

@@ -194,9 +194,34 @@ impl Workspace {
 
     /// Creates the customer's folder from the templates on first use; fills in
     /// any missing file of an existing folder, never replacing one.
-    pub async fn ensure_customer(&self, customer: &CustomerId) -> Result<(), WorkspaceError> {
-        let _guard = self.lock(Some(customer)).await;
-        self.ensure_customer_locked(customer)
+    pub async fn ensure_customer(
+        self: &Arc<Self>,
+        customer: &CustomerId,
+    ) -> Result<(), WorkspaceError> {
+        let id = customer.clone();
+        self.locked(Some(customer), move |ws| ws.ensure_customer_locked(&id))
+            .await
+    }
+
+    /// Runs `work` holding the customer's write lock, on a blocking thread: the
+    /// writes fsync, and must not stall the async workers. Once started, the
+    /// work finishes even if the request that asked for it goes away.
+    async fn locked<T: Send + 'static>(
+        self: &Arc<Self>,
+        customer: Option<&CustomerId>,
+        work: impl FnOnce(&Workspace) -> Result<T, WorkspaceError> + Send + 'static,
+    ) -> Result<T, WorkspaceError> {
+        let guard = self.lock(customer).await;
+        let workspace = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let _guard = guard;
+            work(&workspace)
+        })
+        .await
+        .map_err(|err| WorkspaceError::Io {
+            path: String::new(),
+            source: std::io::Error::other(err),
+        })?
     }
 
     fn ensure_customer_locked(&self, customer: &CustomerId) -> Result<(), WorkspaceError> {
@@ -269,13 +294,16 @@ impl Workspace {
 
     /// Records an event (newest first); returns the action item ids assigned.
     pub async fn log_event(
-        &self,
+        self: &Arc<Self>,
         customer: &CustomerId,
         event: &NewEvent,
     ) -> Result<Vec<String>, WorkspaceError> {
-        let _guard = self.lock(Some(customer)).await;
-        self.ensure_customer_locked(customer)?;
-        self.log_event_locked(customer, event)
+        let (id, event) = (customer.clone(), event.clone());
+        self.locked(Some(customer), move |ws| {
+            ws.ensure_customer_locked(&id)?;
+            ws.log_event_locked(&id, &event)
+        })
+        .await
     }
 
     fn log_event_locked(
@@ -294,12 +322,24 @@ impl Workspace {
     /// event listing what changed (old values included, so none is lost).
     /// Returns the changes, one line each.
     pub async fn update_info(
+        self: &Arc<Self>,
+        customer: &CustomerId,
+        facts: &[Fact],
+        pms: &[ClientPm],
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let (id, facts, pms) = (customer.clone(), facts.to_vec(), pms.to_vec());
+        self.locked(Some(customer), move |ws| {
+            ws.update_info_locked(&id, &facts, &pms)
+        })
+        .await
+    }
+
+    fn update_info_locked(
         &self,
         customer: &CustomerId,
         facts: &[Fact],
         pms: &[ClientPm],
     ) -> Result<Vec<String>, WorkspaceError> {
-        let _guard = self.lock(Some(customer)).await;
         self.ensure_customer_locked(customer)?;
         let path = self.file(customer, INFO_FILE)?;
         let mut text = self.read_optional(&path)?;

@@ -147,7 +147,7 @@ impl Workspace {
     /// Appends a turn to its session's file, writing the header first for a new
     /// session. Serialized with every other write for the same customer.
     pub async fn append_turn(
-        &self,
+        self: &Arc<Self>,
         session: &SessionId,
         turn: &TurnRecord,
     ) -> Result<(), WorkspaceError> {
@@ -156,11 +156,23 @@ impl Workspace {
             .as_deref()
             .map(CustomerId::parse)
             .transpose()?;
-        let _guard = self.lock(customer.as_ref()).await;
-        if let Some(customer) = &customer {
+        let (id, session, turn) = (customer.clone(), session.clone(), turn.clone());
+        self.locked(customer.as_ref(), move |ws| {
+            ws.append_turn_locked(id.as_ref(), &session, &turn)
+        })
+        .await
+    }
+
+    fn append_turn_locked(
+        &self,
+        customer: Option<&CustomerId>,
+        session: &SessionId,
+        turn: &TurnRecord,
+    ) -> Result<(), WorkspaceError> {
+        if let Some(customer) = customer {
             self.ensure_customer_locked(customer)?;
         }
-        let path = self.transcript_path(customer.as_ref(), session)?;
+        let path = self.transcript_path(customer, session)?;
         let encode = |line: &Line| {
             serde_json::to_string(line).map_err(|err| WorkspaceError::Io {
                 path: self.relative(&path),
@@ -171,7 +183,7 @@ impl Workspace {
             let header = Line::Session {
                 version: TRANSCRIPT_VERSION,
                 session_id: session.to_string(),
-                customer: customer.as_ref().map(ToString::to_string),
+                customer: customer.map(ToString::to_string),
                 created_at: turn.started_at.clone(),
             };
             atomic::append_line(&path, &encode(&header)?, None).map_err(self.io(&path))?;
