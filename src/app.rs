@@ -10,6 +10,7 @@ use crate::limits::Limits;
 use crate::model::{ChatModel, ModelError, OpenAiModel};
 use crate::prompt::{PromptError, Prompts};
 use crate::session::SessionStore;
+use crate::session_locks::SessionLocks;
 use crate::templates::{TemplateError, Templates};
 use crate::workspace::{FileSessions, Workspace};
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub agent: Option<Agent>,
     /// Where conversations are kept (transcript files in the workspace).
     pub sessions: Arc<dyn SessionStore>,
+    /// One turn at a time per session.
+    pub session_locks: Arc<SessionLocks>,
     /// The customer workspace.
     pub workspace: Arc<Workspace>,
     /// Request and turn limits.
@@ -121,6 +124,7 @@ pub fn assemble(
         templates: Arc::clone(&loaded.templates),
         agent,
         sessions: Arc::new(FileSessions::new(Arc::clone(&workspace))),
+        session_locks: Arc::default(),
         workspace,
         limits: config.limits.clone(),
     })

@@ -100,6 +100,8 @@ pub struct PreparedTurn {
     history: Vec<Message>,
     choice: Choice,
     template: Option<String>,
+    /// Held until the turn is recorded, for a continued session.
+    _session_guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 fn now() -> String {
@@ -144,9 +146,13 @@ pub async fn prepare(
         .transpose()
         .map_err(invalid)?;
 
+    let mut session_guard = None;
     let existing = match &request.session_id {
         Some(id) => {
             SessionId::parse(id).map_err(invalid)?;
+            // Wait for a turn already running in this session, then read the
+            // history it left.
+            session_guard = Some(state.session_locks.lock(id).await);
             let session = state
                 .sessions
                 .get(id)
@@ -225,6 +231,7 @@ pub async fn prepare(
         history,
         choice,
         template: request.template,
+        _session_guard: session_guard,
     })
 }
 

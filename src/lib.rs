@@ -18,6 +18,7 @@ pub mod limits;
 pub mod model;
 pub mod prompt;
 pub mod session;
+pub mod session_locks;
 pub mod templates;
 pub mod tools;
 pub mod workspace;

@@ -486,3 +486,46 @@ async fn a_session_carries_its_history_into_the_next_turn() {
         ]
     );
 }
+
+#[tokio::test]
+async fn two_messages_to_one_session_take_turns() {
+    let (upstream, server) = setup().await;
+    upstream.push(text("first answer"));
+    let (_, first) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "one"}),
+        )
+        .await;
+    let session = first["session_id"].clone();
+    upstream.push_all([
+        Step::Delayed(Duration::from_millis(300), Box::new(text("second answer"))),
+        text("third answer"),
+    ]);
+
+    let two = json!({"message": "two", "session_id": session});
+    let slow = server.post("/v1/chat", &two);
+    let quick = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        server
+            .post(
+                "/v1/chat",
+                &json!({"message": "three", "session_id": session}),
+            )
+            .await
+    };
+    let ((s1, _), (s2, _)) = tokio::join!(slow, quick);
+    assert_eq!((s1, s2), (200, 200));
+
+    // The third message saw the second turn's answer: the turns did not overlap.
+    let requests = upstream.requests();
+    let last = &requests[2].body;
+    let contents: Vec<&str> = messages(last)[1..]
+        .iter()
+        .map(|m| m["content"].as_str().expect("text"))
+        .collect();
+    assert_eq!(
+        contents,
+        ["one", "first answer", "two", "second answer", "three"]
+    );
+}
