@@ -164,6 +164,10 @@ impl FakeUpstream {
         tokio::spawn(async move {
             // The server runs until the runtime shuts down; an I/O error
             // here only means the test is over.
+            // Like a real API server, flush small SSE writes at once (Nagle off).
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, app).await;
         });
         FakeUpstream { addr, inner }
