@@ -279,27 +279,16 @@ impl PreparedTurn {
         // A failed turn is recorded too (its tool calls may have written to the
         // customer's documents) but adds only the user's message to the history,
         // so no dangling tool call is ever replayed.
-        let (messages, progress_tool_calls, progress_artifacts, calls, spent, error) = match &result
-        {
-            Ok(o) => (
-                o.messages.clone(),
-                &o.tool_calls,
-                &o.artifacts,
-                &o.model_calls,
-                o.usage,
-                None,
-            ),
+        let (messages, progress, error) = match &result {
+            Ok(o) => (o.messages.clone(), &o.progress, None),
             Err(f) => (
                 vec![Message::user(self.message.clone())],
-                &f.progress.tool_calls,
-                &f.progress.artifacts,
-                &f.progress.model_calls,
-                f.progress.usage,
+                &f.progress,
                 Some(f.error.to_string()),
             ),
         };
-        usage += spent;
-        model_calls.extend(calls.iter().cloned());
+        usage += progress.usage;
+        model_calls.extend(progress.model_calls.iter().cloned());
         let record = TurnRecord {
             started_at,
             finished_at: now(),
@@ -307,8 +296,9 @@ impl PreparedTurn {
             customer: self.customer.as_ref().map(ToString::to_string),
             model: self.agent.model_name().to_string(),
             messages,
-            tool_calls: progress_tool_calls.clone(),
-            artifacts: progress_artifacts
+            tool_calls: progress.tool_calls.clone(),
+            artifacts: progress
+                .artifacts
                 .iter()
                 .map(|a| ArtifactRef {
                     template: a.template.clone(),
@@ -340,8 +330,8 @@ impl PreparedTurn {
             routed,
             customer: record.customer,
             reply: outcome.reply,
-            tool_calls: outcome.tool_calls,
-            artifacts: outcome.artifacts,
+            tool_calls: outcome.progress.tool_calls,
+            artifacts: outcome.progress.artifacts,
             usage,
         })
     }

@@ -152,11 +152,6 @@ impl Session {
     }
 }
 
-/// A new, unguessable session id.
-pub fn new_session_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,16 +71,10 @@ pub struct TurnOutcome {
     pub reply: String,
     /// Messages this turn added (user message first), to append to the session.
     pub messages: Vec<Message>,
-    /// The tool calls made at this turn's level, in order.
-    pub tool_calls: Vec<ToolCallRecord>,
-    /// Tokens spent, including consulted capabilities.
-    pub usage: Usage,
     /// Model calls made at this turn's level.
     pub steps: usize,
-    /// Documents rendered during the turn, in order.
-    pub artifacts: Vec<Artifact>,
-    /// Every model call, consulted capabilities' included, in order.
-    pub model_calls: Vec<ModelCallRecord>,
+    /// Tool calls, documents, model calls and tokens: what the turn did.
+    pub progress: Progress,
 }
 
 /// One model call as a transcript records it: enough to replay the answer.
@@ -121,7 +115,7 @@ pub struct ToolCallRecord {
 
 /// What a turn had done when it stopped: kept on failure, so the tool calls
 /// that already wrote to the customer's documents are still recorded.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Progress {
     /// Tool calls made at the turn's level.
     pub tool_calls: Vec<ToolCallRecord>,

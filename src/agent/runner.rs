@@ -68,11 +68,8 @@ impl Agent {
                 Ok(TurnOutcome {
                     reply: finished.reply,
                     messages: finished.messages,
-                    tool_calls: progress.tool_calls,
-                    usage: progress.usage,
                     steps: finished.steps,
-                    artifacts: progress.artifacts,
-                    model_calls: progress.model_calls,
+                    progress,
                 })
             }
             Err(error) => Err(TurnFailure { error, progress }),

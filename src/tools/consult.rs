@@ -94,10 +94,10 @@ impl Tool for ConsultTool {
             })?;
         Ok(ToolOutput {
             content: outcome.reply,
-            usage: outcome.usage,
+            usage: outcome.progress.usage,
             capability: Some(self.target.id.clone()),
-            artifacts: outcome.artifacts,
-            model_calls: outcome.model_calls,
+            artifacts: outcome.progress.artifacts,
+            model_calls: outcome.progress.model_calls,
         })
     }
 }
