@@ -5,8 +5,8 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::capability::Capability;
+use crate::model::ToolDefinition;
 use crate::templates::OutputTemplate;
-use crate::tools::ToolDefinition;
 
 /// Each prompt template, by name, with its source.
 const TEMPLATES: &[(&str, &str)] = &[

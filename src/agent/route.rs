@@ -6,11 +6,12 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::{Agent, AgentError, ModelCallRecord};
-use crate::capability::Capability;
-use crate::model::{Message, ModelRequest, Usage};
+use super::runner::elapsed_ms;
+use super::{Agent, AgentError};
+use crate::capability::{Capability, CapabilitySet};
+use crate::model::{Message, ModelRequest, ModelResponse, ToolDefinition, Usage};
 use crate::prompt::{RouteChoice, RouteContext};
-use crate::tools::ToolDefinition;
+use crate::session::ModelCallRecord;
 
 /// The routing tool's name.
 pub const CHOOSE_CAPABILITY: &str = "choose_capability";
@@ -33,7 +34,6 @@ impl Agent {
     pub async fn route(&self, message: &str) -> Result<Routed, AgentError> {
         let capabilities = self.capabilities();
         let default = capabilities.default_capability();
-        let ids: Vec<&str> = capabilities.iter().map(|c| c.id.as_str()).collect();
         let system = self.inner.prompts.route(&RouteContext {
             capabilities: capabilities
                 .iter()
@@ -41,43 +41,18 @@ impl Agent {
                 .collect(),
             default_id: &default.id,
         })?;
-        let tool = ToolDefinition {
-            name: CHOOSE_CAPABILITY.to_string(),
-            description: "Choose the capability that should answer the request.".to_string(),
-            parameters: json!({
-                "type": "object",
-                "properties": {
-                    "capability": {"type": "string", "enum": ids},
-                    "reason": {"type": "string", "description": "One short sentence."}
-                },
-                "required": ["capability"],
-                "additionalProperties": false
-            }),
-        };
         let started = Instant::now();
         let response = self
             .inner
             .model
             .complete(ModelRequest {
                 messages: vec![Message::system(system), Message::user(message)],
-                tools: vec![tool],
+                tools: vec![choose_tool(capabilities)],
                 temperature: Some(0.0),
                 tool_choice: Some(CHOOSE_CAPABILITY.to_string()),
             })
             .await?;
-        let chosen = response
-            .tool_calls
-            .iter()
-            .find(|call| call.name == CHOOSE_CAPABILITY)
-            .and_then(|call| serde_json::from_str::<Value>(&call.arguments).ok())
-            .and_then(|args| args["capability"].as_str().map(str::to_string))
-            .or_else(|| {
-                response
-                    .content
-                    .as_deref()
-                    .map(|t| t.trim().trim_matches('`').to_string())
-            })
-            .and_then(|id| capabilities.get(&id).cloned());
+        let chosen = chosen(&response).and_then(|id| capabilities.get(&id).cloned());
         tracing::info!(
             chosen = chosen.as_ref().map_or("(default)", |c| c.id.as_str()),
             "routed"
@@ -93,8 +68,43 @@ impl Agent {
                 response: response.to_message(),
                 usage: response.usage,
                 finish_reason: response.finish_reason.clone(),
-                latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                latency_ms: elapsed_ms(started),
             },
         })
     }
+}
+
+/// The forced tool the router answers with: one of the capability ids.
+fn choose_tool(capabilities: &CapabilitySet) -> ToolDefinition {
+    let ids: Vec<&str> = capabilities.iter().map(|c| c.id.as_str()).collect();
+    ToolDefinition {
+        name: CHOOSE_CAPABILITY.to_string(),
+        description: "Choose the capability that should answer the request.".to_string(),
+        parameters: json!({
+            "type": "object",
+            "properties": {
+                "capability": {"type": "string", "enum": ids},
+                "reason": {"type": "string", "description": "One short sentence."}
+            },
+            "required": ["capability"],
+            "additionalProperties": false
+        }),
+    }
+}
+
+/// The id the router chose: from its tool call, or from plain text for models
+/// that answer without calling it.
+fn chosen(response: &ModelResponse) -> Option<String> {
+    response
+        .tool_calls
+        .iter()
+        .find(|call| call.name == CHOOSE_CAPABILITY)
+        .and_then(|call| serde_json::from_str::<Value>(&call.arguments).ok())
+        .and_then(|args| args["capability"].as_str().map(str::to_string))
+        .or_else(|| {
+            response
+                .content
+                .as_deref()
+                .map(|t| t.trim().trim_matches('`').to_string())
+        })
 }

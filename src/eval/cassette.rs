@@ -17,7 +17,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::model::{Message, ModelRequest, ModelResponse, Usage};
-use crate::workspace::{Line, TRANSCRIPT_VERSION};
+use crate::workspace::{SessionHeader, TRANSCRIPT_VERSION};
 
 /// A request as recorded: what we sent, without what changes run to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +50,17 @@ pub enum RecordedAnswer {
         /// HTTP status.
         status: u16,
     },
+}
+
+/// One line of a cassette: the transcript's session header, then the calls.
+/// Lines of other types (a transcript's turns) are skipped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum CassetteLine {
+    Session(SessionHeader),
+    ModelCall(Box<RecordedCall>),
+    #[serde(other)]
+    Other,
 }
 
 /// One recorded call.
@@ -226,8 +237,8 @@ pub fn read(path: &Path) -> std::io::Result<Vec<RecordedCall>> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        match serde_json::from_str::<Line>(line) {
-            Ok(Line::ModelCall(call)) => calls.push(*call),
+        match serde_json::from_str::<CassetteLine>(line) {
+            Ok(CassetteLine::ModelCall(call)) => calls.push(*call),
             Ok(_) => {}
             Err(err) => {
                 return Err(std::io::Error::other(format!(
@@ -248,17 +259,17 @@ pub fn write(
     customer: Option<&str>,
     calls: &[RecordedCall],
 ) -> std::io::Result<()> {
-    let mut text = serde_json::to_string(&Line::Session {
+    let mut text = serde_json::to_string(&CassetteLine::Session(SessionHeader {
         version: TRANSCRIPT_VERSION,
         session_id: format!("eval-{case}"),
         customer: customer.map(str::to_string),
         created_at: jiff::Timestamp::now().to_string(),
-    })
+    }))
     .map_err(std::io::Error::other)?;
     text.push('\n');
     for call in calls {
         text.push_str(
-            &serde_json::to_string(&Line::ModelCall(Box::new(call.clone())))
+            &serde_json::to_string(&CassetteLine::ModelCall(Box::new(call.clone())))
                 .map_err(std::io::Error::other)?,
         );
         text.push('\n');

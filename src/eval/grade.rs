@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 use super::case::{EventExpect, Expect, TemplateExpect};
 use crate::capability::Capability;
 use crate::conversation::TurnResult;
+use crate::model::ToolDefinition;
 use crate::model::{ChatModel, Message, ModelRequest};
 use crate::prompt::Prompts;
-use crate::tools::{FILL_TEMPLATE, ToolDefinition};
+use crate::tools::{FillTemplateTool, Tool};
 use crate::workspace::event_log::Event;
 
 /// Phrases of the system prompt's own instructions (prompts/system.md.j2): a
@@ -233,7 +234,10 @@ fn grade_template(turn: usize, expect: &TemplateExpect, result: &TurnResult) -> 
         .tool_calls
         .iter()
         .rev()
-        .find(|c| c.ok && c.name == FILL_TEMPLATE && c.arguments["template"] == expect.id.as_str())
+        .find(|c| {
+            c.ok && c.name == FillTemplateTool::NAME
+                && c.arguments["template"] == expect.id.as_str()
+        })
         .map(|c| c.arguments["fields"].clone())
         .unwrap_or_default();
     for (path, wanted) in &expect.fields {

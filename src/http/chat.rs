@@ -12,9 +12,9 @@ use serde_json::json;
 use super::AppState;
 use super::error::{ApiError, AppJson, ErrorBody};
 use super::sse::{self, Item};
-use crate::agent::ToolCallRecord;
 use crate::conversation::{self, TurnRequest, TurnResult};
 use crate::model::Usage;
+use crate::session::ToolCallRecord;
 use crate::templates::Artifact;
 
 /// The request body.

@@ -9,7 +9,9 @@ use super::AppState;
 use super::error::{ApiError, AppJson, AppPath};
 use crate::conversation::{self, TurnRequest};
 use crate::model::Usage;
+use crate::session::ToolCallRecord;
 use crate::templates::Artifact;
+use crate::tools::{LogEventTool, Tool};
 
 /// The request body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -98,24 +100,29 @@ pub(super) async fn invoke(
             session_id: None,
             capability: Some(id),
             history: None,
-            template: request.template.clone(),
+            template: request.template,
         },
     )
     .await?;
-    let output = match &request.template {
-        Some(template) => result
-            .artifacts
-            .iter()
-            .rev()
-            .find(|a| &a.template == template)
-            .map(|a| a.markdown.clone())
-            .unwrap_or_default(),
-        None => result.reply.clone(),
-    };
-    let events_logged = result
-        .tool_calls
+    // With a template, the turn succeeds only once it is filled.
+    let events_logged = events_logged(&result.tool_calls);
+    Ok(AppJson(InvokeResponse {
+        capability: result.capability,
+        output: result
+            .document
+            .map_or(result.reply, |document| document.markdown),
+        artifacts: result.artifacts,
+        events_logged,
+        usage: result.usage,
+        session_id: result.session_id,
+    }))
+}
+
+/// The `log_event` calls that succeeded, as the events they logged.
+fn events_logged(calls: &[ToolCallRecord]) -> Vec<LoggedEvent> {
+    calls
         .iter()
-        .filter(|call| call.ok && call.name == "log_event")
+        .filter(|call| call.ok && call.name == LogEventTool::NAME)
         .map(|call| {
             let text = |key: &str| {
                 call.arguments
@@ -130,13 +137,5 @@ pub(super) async fn invoke(
                 hours: call.arguments.get("hours").and_then(Value::as_f64),
             }
         })
-        .collect();
-    Ok(AppJson(InvokeResponse {
-        capability: result.capability,
-        output,
-        artifacts: result.artifacts,
-        events_logged,
-        usage: result.usage,
-        session_id: result.session_id,
-    }))
+        .collect()
 }

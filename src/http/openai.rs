@@ -227,7 +227,7 @@ struct Extras {
     session_id: String,
     routed: bool,
     artifacts: Vec<crate::templates::Artifact>,
-    tool_calls: Vec<crate::agent::ToolCallRecord>,
+    tool_calls: Vec<crate::session::ToolCallRecord>,
 }
 
 #[derive(Debug, Serialize)]

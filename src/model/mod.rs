@@ -7,11 +7,10 @@ pub mod stream;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub use openai::OpenAiModel;
 pub use stream::{Assembler, Delta, DeltaStream, ToolCallFragment};
-
-use crate::tools::ToolDefinition;
 
 /// A message in a conversation, in the shape sessions are stored in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +69,18 @@ pub struct ToolCall {
     pub name: String,
     /// Arguments as the model wrote them: JSON text, not yet validated.
     pub arguments: String,
+}
+
+/// A tool as the model is offered it: what it is called, when to call it, and
+/// the JSON Schema of its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolDefinition {
+    /// Name the model calls it by.
+    pub name: String,
+    /// When and why to call it.
+    pub description: String,
+    /// JSON Schema of its arguments.
+    pub parameters: Value,
 }
 
 /// Token counts reported by the upstream.

@@ -7,8 +7,33 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{ArgsSchema, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
+use super::{Tool, ToolContext, ToolError, ToolOutput};
 use crate::capability::Capability;
+use crate::session::Progress;
+
+/// Runs a capability as a sub-agent; the agent implements it, so tools never
+/// see the agent itself.
+#[async_trait]
+pub trait Consult: Send + Sync {
+    /// Runs `target` on `question` (with `background` from the conversation),
+    /// one level below the turn in `context`.
+    async fn consult(
+        &self,
+        context: ToolContext<'_>,
+        target: &Capability,
+        question: &str,
+        background: Option<&str>,
+    ) -> Consulted;
+}
+
+/// What a consulted capability did.
+#[derive(Debug, Clone)]
+pub struct Consulted {
+    /// Its answer, or why it could not give one.
+    pub reply: Result<String, String>,
+    /// Its tokens, model calls and documents, whether it answered or not.
+    pub spent: Progress,
+}
 
 /// Arguments of a consult tool.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -26,35 +51,12 @@ pub struct ConsultArgs {
 #[derive(Debug)]
 pub struct ConsultTool {
     target: Arc<Capability>,
-    definition: ToolDefinition,
-    schema: ArgsSchema<ConsultArgs>,
 }
 
 impl ConsultTool {
-    /// The tool name for consulting the capability `id`.
-    pub fn tool_name(id: &str) -> String {
-        format!("consult_{}", id.replace('-', "_"))
-    }
-
-    /// Builds the consult tool for `target`.
-    pub fn new(target: Arc<Capability>) -> Result<Self, String> {
-        let schema = ArgsSchema::<ConsultArgs>::derive()?;
-        let mut description = format!("Consult the {}: {}", target.name, target.description);
-        if !target.when_to_invoke.is_empty() {
-            description.push_str(" Consult it for: ");
-            description.push_str(&target.when_to_invoke.join("; "));
-            description.push('.');
-        }
-        let definition = ToolDefinition {
-            name: Self::tool_name(&target.id),
-            description,
-            parameters: schema.json().clone(),
-        };
-        Ok(Self {
-            target,
-            definition,
-            schema,
-        })
+    /// The tool consulting `target`.
+    pub fn new(target: Arc<Capability>) -> Self {
+        Self { target }
     }
 
     /// The capability this tool consults.
@@ -65,39 +67,51 @@ impl ConsultTool {
 
 #[async_trait]
 impl Tool for ConsultTool {
-    fn definition(&self) -> &ToolDefinition {
-        &self.definition
+    const NAME: &'static str = "consult_";
+    type Args = ConsultArgs;
+
+    fn name(&self) -> String {
+        format!("{}{}", Self::NAME, self.target.id.replace('-', "_"))
+    }
+
+    fn description(&self) -> String {
+        let target = &self.target;
+        let mut description = format!("Consult the {}: {}", target.name, target.description);
+        if !target.when_to_invoke.is_empty() {
+            description.push_str(" Consult it for: ");
+            description.push_str(&target.when_to_invoke.join("; "));
+            description.push('.');
+        }
+        description
     }
 
     async fn call(
         &self,
         context: ToolContext<'_>,
-        arguments: &str,
+        args: ConsultArgs,
     ) -> Result<ToolOutput, ToolError> {
-        let args = self.schema.parse(arguments)?;
         if args.question.trim().is_empty() {
             return Err(ToolError::BadArguments(
                 "question must not be empty".to_string(),
             ));
         }
-        let outcome = context
-            .agent
+        let consulted = context
+            .consult
             .consult(
                 context,
                 &self.target,
                 &args.question,
                 args.context.as_deref(),
             )
-            .await
-            .map_err(|err| {
-                ToolError::Failed(format!("the {} could not answer: {err}", self.target.name))
-            })?;
+            .await;
+        // A failed consult still spent tokens and may have saved documents:
+        // its progress goes to the caller's record either way.
         Ok(ToolOutput {
-            content: outcome.reply,
-            usage: outcome.progress.usage,
+            outcome: consulted.reply.map_err(|err| {
+                ToolError::Failed(format!("the {} could not answer: {err}", self.target.name))
+            }),
             capability: Some(self.target.id.clone()),
-            artifacts: outcome.progress.artifacts,
-            model_calls: outcome.progress.model_calls,
+            spent: consulted.spent,
         })
     }
 }

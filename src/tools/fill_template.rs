@@ -8,16 +8,14 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ArgsSchema, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
+use super::{Tool, ToolContext, ToolError, ToolOutput};
 use crate::templates::{
-    Derivation, FillError, OutputTemplate, Templates, prefill_current_allocation,
+    Artifact, Derivation, FillError, OutputTemplate, Templates, prefill_current_allocation,
 };
-
-/// The tool's name.
-pub const FILL_TEMPLATE: &str = "fill_template";
+use crate::workspace::CustomerDocs;
 
 /// Arguments of `fill_template` as parsed; the schema the model sees is richer
-/// (each template's own field schema), see [`FillTemplateTool::new`].
+/// (each template's own field schema), see [`FillTemplateTool::parameters`].
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FillTemplateArgs {
@@ -31,8 +29,6 @@ pub struct FillTemplateArgs {
 pub struct FillTemplateTool {
     templates: Arc<Templates>,
     own: Vec<Arc<OutputTemplate>>,
-    definition: ToolDefinition,
-    args: ArgsSchema<FillTemplateArgs>,
 }
 
 impl std::fmt::Debug for FillTemplateTool {
@@ -45,9 +41,50 @@ impl std::fmt::Debug for FillTemplateTool {
 
 impl FillTemplateTool {
     /// The tool for a capability with these templates (`own` must not be empty).
-    pub fn new(templates: Arc<Templates>, own: Vec<Arc<OutputTemplate>>) -> Result<Self, String> {
-        let ids: Vec<&str> = own.iter().map(|t| t.id.as_str()).collect();
-        let parameters = json!({
+    pub fn new(templates: Arc<Templates>, own: Vec<Arc<OutputTemplate>>) -> Self {
+        Self { templates, own }
+    }
+
+    fn template(&self, id: &str) -> Result<&Arc<OutputTemplate>, ToolError> {
+        self.own.iter().find(|t| t.id == id).ok_or_else(|| {
+            ToolError::BadArguments(format!(
+                "unknown template {id:?}; yours are: {}",
+                self.own
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+}
+
+#[async_trait]
+impl Tool for FillTemplateTool {
+    const NAME: &'static str = "fill_template";
+    type Args = FillTemplateArgs;
+
+    fn description(&self) -> String {
+        let listing = self
+            .own
+            .iter()
+            .map(|t| format!("`{}` ({}; {})", t.id, t.title, t.phase))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "Produce a finished document from one of your output templates, with fields \
+             gathered from the conversation. The server validates the fields, computes \
+             derived values (totals, multipliers, ROI) and renders the markdown, which is \
+             handed to the user as an artifact. If it reports missing fields, ask the user \
+             for them rather than inventing them. Templates: {listing}."
+        )
+    }
+
+    /// The template id as an enum, and the fields as any one of the templates'
+    /// own schemas.
+    fn parameters(&self, _derived: &Value) -> Value {
+        let ids: Vec<&str> = self.own.iter().map(|t| t.id.as_str()).collect();
+        json!({
             "type": "object",
             "properties": {
                 "template": {
@@ -57,82 +94,24 @@ impl FillTemplateTool {
                 },
                 "fields": {
                     "description": "The template's fields, from the conversation. Leave out derived values; the server computes them.",
-                    "anyOf": own.iter().map(|t| t.schema.clone()).collect::<Vec<_>>()
+                    "anyOf": self.own.iter().map(|t| t.schema.clone()).collect::<Vec<_>>()
                 }
             },
             "required": ["template", "fields"],
             "additionalProperties": false
-        });
-        let listing = own
-            .iter()
-            .map(|t| format!("`{}` ({}; {})", t.id, t.title, t.phase))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let definition = ToolDefinition {
-            name: FILL_TEMPLATE.to_string(),
-            description: format!(
-                "Produce a finished document from one of your output templates, with fields \
-                 gathered from the conversation. The server validates the fields, computes \
-                 derived values (totals, multipliers, ROI) and renders the markdown, which is \
-                 handed to the user as an artifact. If it reports missing fields, ask the user \
-                 for them rather than inventing them. Templates: {listing}."
-            ),
-            parameters,
-        };
-        Ok(Self {
-            templates,
-            own,
-            definition,
-            args: ArgsSchema::derive()?,
         })
-    }
-}
-
-#[async_trait]
-impl Tool for FillTemplateTool {
-    fn definition(&self) -> &ToolDefinition {
-        &self.definition
     }
 
     async fn call(
         &self,
         context: ToolContext<'_>,
-        arguments: &str,
+        args: FillTemplateArgs,
     ) -> Result<ToolOutput, ToolError> {
-        let args = self.args.parse(arguments)?;
-        let template = self
-            .own
-            .iter()
-            .find(|t| t.id == args.template)
-            .ok_or_else(|| {
-                ToolError::BadArguments(format!(
-                    "unknown template {:?}; yours are: {}",
-                    args.template,
-                    self.own
-                        .iter()
-                        .map(|t| t.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
+        let template = self.template(&args.template)?;
         let mut fields = args.fields;
-        let workspace = context.agent.workspace();
         let mut notes = Vec::new();
-        if let Some(customer) = context.customer {
-            if template.derive.contains(&Derivation::TimeAllocation)
-                && workspace.customer_exists(customer)
-            {
-                let engagement = workspace
-                    .engagement(customer)
-                    .map_err(|err| ToolError::Failed(format!("reading the event log: {err}")))?;
-                let hours: Vec<(&str, f64)> = engagement
-                    .overall
-                    .hours
-                    .iter()
-                    .map(|(k, v)| (*k, *v))
-                    .collect();
-                notes.extend(prefill_current_allocation(&mut fields, &hours));
-            }
+        if let Some(docs) = context.customer {
+            notes = prefill_from_log(template, docs, &mut fields)?;
         }
         let mut artifact = self
             .templates
@@ -142,14 +121,9 @@ impl Tool for FillTemplateTool {
                 _ => ToolError::BadArguments(format!("fields for {}: {err}", template.id)),
             })?;
         artifact.corrections.splice(0..0, notes);
-        if let Some(customer) = context.customer {
-            let name = workspace
-                .save_artifact(
-                    customer,
-                    &artifact,
-                    &template.artifact_type,
-                    &context.caller.name,
-                )
+        if let Some(docs) = context.customer {
+            let name = docs
+                .save_artifact(&artifact, &template.artifact_type, &context.caller.name)
                 .await
                 .map_err(|err| {
                     tracing::error!(error = %err, "saving an artifact failed");
@@ -159,25 +133,51 @@ impl Tool for FillTemplateTool {
                 })?;
             artifact.saved_as = Some(name.to_string());
         }
-        let mut content = format!(
-            "Rendered \"{}\". The document is attached to your reply for the user; summarise \
-             what matters rather than repeating it.",
-            artifact.title
-        );
-        if let Some(name) = &artifact.saved_as {
-            content.push_str(&format!(
-                " Saved to the customer's artifacts as {name} and logged as a Delivery event."
-            ));
-        }
-        if !artifact.corrections.is_empty() {
-            content.push_str(" The server computed or corrected: ");
-            content.push_str(&artifact.corrections.join("; "));
-            content.push('.');
-        }
-        Ok(ToolOutput {
-            content,
-            artifacts: vec![artifact],
-            ..ToolOutput::default()
-        })
+        let content = confirmation(&artifact);
+        Ok(ToolOutput::answer(content).with_artifact(artifact))
     }
+}
+
+/// Fills the current time allocation from the customer's logged hours, for
+/// templates that derive it; returns what was filled in.
+fn prefill_from_log(
+    template: &OutputTemplate,
+    docs: CustomerDocs<'_>,
+    fields: &mut Value,
+) -> Result<Vec<String>, ToolError> {
+    if !template.derive.contains(&Derivation::TimeAllocation) || !docs.exist() {
+        return Ok(Vec::new());
+    }
+    let engagement = docs
+        .engagement()
+        .map_err(|err| ToolError::Failed(format!("reading the event log: {err}")))?;
+    let hours: Vec<(&str, f64)> = engagement
+        .overall
+        .hours
+        .iter()
+        .map(|(k, v)| (*k, *v))
+        .collect();
+    Ok(prefill_current_allocation(fields, &hours)
+        .into_iter()
+        .collect())
+}
+
+/// What the model is told about a rendered document.
+fn confirmation(artifact: &Artifact) -> String {
+    let mut content = format!(
+        "Rendered \"{}\". The document is attached to your reply for the user; summarise \
+         what matters rather than repeating it.",
+        artifact.title
+    );
+    if let Some(name) = &artifact.saved_as {
+        content.push_str(&format!(
+            " Saved to the customer's artifacts as {name} and logged as a Delivery event."
+        ));
+    }
+    if !artifact.corrections.is_empty() {
+        content.push_str(" The server computed or corrected: ");
+        content.push_str(&artifact.corrections.join("; "));
+        content.push('.');
+    }
+    content
 }

@@ -1,53 +1,78 @@
-//! Tools the model may call: their definitions, the context a call runs in, and
+//! Tools the model may call: a typed [`Tool`] per kind of call, the adapter
+//! that offers it to the loop as a [`DynTool`], the context a call runs in, and
 //! the errors that go back to the model as data it can correct.
 
 mod args;
 mod consult;
 mod customer;
 mod fill_template;
-
-use async_trait::async_trait;
-use serde::Serialize;
-use serde_json::Value;
+mod typed;
 
 pub use args::ArgsSchema;
-pub use consult::{ConsultArgs, ConsultTool};
+pub use consult::{Consult, ConsultArgs, ConsultTool, Consulted};
 pub use customer::{
     EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool,
     UpdateCustomerInfoArgs, UpdateCustomerInfoTool,
 };
-pub use fill_template::{FILL_TEMPLATE, FillTemplateArgs, FillTemplateTool};
+pub use fill_template::{FillTemplateArgs, FillTemplateTool};
+pub use typed::{DynTool, Tool, Typed};
 
-use crate::agent::{Agent, ModelCallRecord};
 use crate::capability::Capability;
-use crate::model::Usage;
+use crate::session::Progress;
 use crate::templates::Artifact;
-use crate::workspace::CustomerId;
+use crate::workspace::CustomerDocs;
 
-/// A tool as the model sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ToolDefinition {
-    /// Name the model calls it by.
-    pub name: String,
-    /// When and why to call it.
-    pub description: String,
-    /// JSON Schema of its arguments.
-    pub parameters: Value,
-}
-
-/// What a successful call returns.
-#[derive(Debug, Clone, Default)]
+/// What one tool call produced.
+#[derive(Debug, Clone)]
 pub struct ToolOutput {
-    /// The result as text for the model.
-    pub content: String,
-    /// Tokens spent inside the tool (a consulted capability's model calls).
-    pub usage: Usage,
+    /// What the model reads: the tool's answer, or what went wrong.
+    pub outcome: Result<String, ToolError>,
     /// The capability that answered, for consult tools.
     pub capability: Option<String>,
-    /// Documents the call produced (directly, or inside a consulted capability).
-    pub artifacts: Vec<Artifact>,
-    /// Model calls made inside the tool (a consulted capability's).
-    pub model_calls: Vec<ModelCallRecord>,
+    /// What the call spent and produced: a consulted capability's tokens,
+    /// model calls and documents (kept when it failed too), or the document
+    /// `fill_template` rendered.
+    pub spent: Progress,
+}
+
+impl ToolOutput {
+    /// A plain answer.
+    pub fn answer(content: impl Into<String>) -> Self {
+        Self {
+            outcome: Ok(content.into()),
+            capability: None,
+            spent: Progress::default(),
+        }
+    }
+
+    /// The answer with a document the call rendered.
+    pub fn with_artifact(mut self, artifact: Artifact) -> Self {
+        self.spent.artifacts.push(artifact);
+        self
+    }
+
+    /// Whether the call succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.outcome.is_ok()
+    }
+
+    /// The tool message's content: the answer, or the error marked as one.
+    pub fn message(&self) -> String {
+        match &self.outcome {
+            Ok(content) => content.clone(),
+            Err(err) => format!("error: {err}"),
+        }
+    }
+}
+
+impl From<ToolError> for ToolOutput {
+    fn from(error: ToolError) -> Self {
+        Self {
+            outcome: Err(error),
+            capability: None,
+            spent: Progress::default(),
+        }
+    }
 }
 
 /// A failed tool call. The message goes back to the model so it can correct the
@@ -70,31 +95,27 @@ pub enum ToolError {
     Failed(String),
 }
 
-/// Where a tool call happens: which agent, capability, depth, session and customer.
+/// Where a tool call happens: who calls, how deep, in which session, and the
+/// only customer documents the call may touch.
 #[derive(Clone, Copy)]
 pub struct ToolContext<'a> {
-    /// The agent running the turn (consult tools run a nested turn on it).
-    pub agent: &'a Agent,
+    /// Runs a consulted capability (the agent).
+    pub consult: &'a dyn Consult,
     /// The capability whose turn this is.
     pub caller: &'a Capability,
     /// 0 for a turn a person started; 1 inside a consulted capability, and so on.
     pub depth: usize,
     /// The session the turn belongs to.
     pub session_id: &'a str,
-    /// The customer the turn is about, if any (validated, fixed by the request).
-    pub customer: Option<&'a CustomerId>,
+    /// The turn's customer and their documents, if the turn has a customer
+    /// (validated, fixed by the request).
+    pub customer: Option<CustomerDocs<'a>>,
 }
 
-/// A tool: a definition the model sees and the code that runs a call.
-#[async_trait]
-pub trait Tool: Send + Sync {
-    /// Name, description and argument schema.
-    fn definition(&self) -> &ToolDefinition;
-
-    /// Runs one call with the model's raw argument text.
-    async fn call(
-        &self,
-        context: ToolContext<'_>,
-        arguments: &str,
-    ) -> Result<ToolOutput, ToolError>;
+impl<'a> ToolContext<'a> {
+    /// The customer's documents, or the error a tool that needs them returns.
+    pub fn customer_docs(&self) -> Result<CustomerDocs<'a>, ToolError> {
+        self.customer
+            .ok_or_else(|| ToolError::Failed("no customer is set for this conversation".into()))
+    }
 }

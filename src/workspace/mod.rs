@@ -8,6 +8,7 @@
 
 mod artifacts;
 mod context;
+mod docs;
 pub mod event_log;
 mod ids;
 pub mod info;
@@ -20,8 +21,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use artifacts::ArtifactSummary;
+pub use docs::CustomerDocs;
 pub use ids::{ArtifactName, CustomerId, InvalidName, MAX_ID_LEN, SessionId, slugify};
-pub use transcripts::{FileSessions, Line, TRANSCRIPT_VERSION, Transcript};
+pub use transcripts::{FileSessions, Line, SessionHeader, TRANSCRIPT_VERSION, Transcript};
 
 use crate::atomic;
 use event_log::{EventLog, NewEvent};

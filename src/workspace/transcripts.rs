@@ -17,26 +17,32 @@ use crate::session::{Session, SessionStore, StoreError, TurnRecord};
 /// Version of the transcript line format.
 pub const TRANSCRIPT_VERSION: u32 = 1;
 
+/// The first line of a transcript (and of an eval cassette).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionHeader {
+    /// Format version.
+    pub version: u32,
+    /// The session id.
+    pub session_id: String,
+    /// The customer, if any.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// When the session started.
+    pub created_at: String,
+}
+
 /// One line of a transcript file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Line {
     /// The first line.
-    Session {
-        /// Format version.
-        version: u32,
-        /// The session id.
-        session_id: String,
-        /// The customer, if any.
-        #[serde(default)]
-        customer: Option<String>,
-        /// When the session started.
-        created_at: String,
-    },
+    Session(SessionHeader),
     /// A finished turn.
     Turn(Box<TurnRecord>),
-    /// A recorded model call with its request (eval cassettes).
-    ModelCall(Box<crate::eval::cassette::RecordedCall>),
+    /// A line of a type this reader does not know (an eval cassette's
+    /// `model_call`, or a later version's): skipped.
+    #[serde(other)]
+    Other,
 }
 
 /// A transcript as read back.
@@ -66,18 +72,13 @@ impl Transcript {
         };
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             match serde_json::from_str::<Line>(line) {
-                Ok(Line::Session {
-                    session_id,
-                    customer,
-                    created_at,
-                    ..
-                }) => {
-                    transcript.session_id = session_id;
-                    transcript.customer = customer;
-                    transcript.created_at = Some(created_at);
+                Ok(Line::Session(header)) => {
+                    transcript.session_id = header.session_id;
+                    transcript.customer = header.customer;
+                    transcript.created_at = Some(header.created_at);
                 }
                 Ok(Line::Turn(turn)) => transcript.turns.push(*turn),
-                Ok(Line::ModelCall(_)) => {}
+                Ok(Line::Other) => {}
                 Err(_) => transcript.unreadable_lines += 1,
             }
         }
@@ -180,12 +181,12 @@ impl Workspace {
             })
         };
         if !path.exists() {
-            let header = Line::Session {
+            let header = Line::Session(SessionHeader {
                 version: TRANSCRIPT_VERSION,
                 session_id: session.to_string(),
                 customer: customer.map(ToString::to_string),
                 created_at: turn.started_at.clone(),
-            };
+            });
             atomic::append_line(&path, &encode(&header)?, None).map_err(self.io(&path))?;
         }
         let line = encode(&Line::Turn(Box::new(turn.clone())))?;

@@ -1,5 +1,6 @@
-//! Conversation sessions behind one seam: the in-memory store serves now, and a
-//! workspace- or database-backed store replaces it without touching callers.
+//! Conversation sessions behind one seam (the workspace's transcript files serve
+//! now; a database-backed store replaces them without touching callers), and
+//! the records a transcript is made of.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -7,10 +8,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use serde::Deserialize;
-
-use crate::agent::{ModelCallRecord, ToolCallRecord};
 use crate::model::{Message, Usage};
+
+mod record;
+
+pub use record::{ArtifactRef, ModelCallRecord, Progress, ToolCallRecord, TurnRecord};
 
 /// A conversation: who it is with and everything said so far.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,51 +29,6 @@ pub struct Session {
     pub usage: Usage,
     /// Finished turns.
     pub turns: usize,
-}
-
-/// One finished turn, as appended to a session: the line a transcript file holds
-/// (see README, "Session transcripts"), and what offline evals replay.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TurnRecord {
-    /// When the turn started (RFC 3339).
-    pub started_at: String,
-    /// When it finished.
-    pub finished_at: String,
-    /// The capability that answered.
-    pub capability: String,
-    /// The customer, if any.
-    #[serde(default)]
-    pub customer: Option<String>,
-    /// The model's name.
-    pub model: String,
-    /// The messages the turn added, user message first.
-    pub messages: Vec<Message>,
-    /// Tool calls at the turn's level.
-    #[serde(default)]
-    pub tool_calls: Vec<ToolCallRecord>,
-    /// Documents rendered, and where they were saved.
-    #[serde(default)]
-    pub artifacts: Vec<ArtifactRef>,
-    /// Every model call of the turn, consulted capabilities included, in order.
-    #[serde(default)]
-    pub model_calls: Vec<ModelCallRecord>,
-    /// Tokens the turn spent.
-    pub usage: Usage,
-    /// Why the turn failed, when it did (its messages then hold only the user's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// A rendered document as a transcript mentions it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ArtifactRef {
-    /// Template id.
-    pub template: String,
-    /// Document title.
-    pub title: String,
-    /// File name under the customer's `artifacts/`, when saved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saved_as: Option<String>,
 }
 
 /// A session store failed.

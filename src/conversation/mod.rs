@@ -1,0 +1,97 @@
+//! One conversation turn as a service: validate the request, resolve session,
+//! customer and capability (`prepare`), run the agent and record the turn
+//! (`PreparedTurn::run`). HTTP, the terminal chat, the orchestrator endpoints
+//! and the evals all go through here.
+
+mod prepare;
+mod run;
+
+use serde::Serialize;
+
+pub use prepare::{PreparedTurn, prepare};
+
+use crate::agent::AgentError;
+use crate::app::AppState;
+use crate::model::{Message, Usage};
+use crate::session::{StoreError, ToolCallRecord};
+use crate::templates::Artifact;
+use crate::workspace::WorkspaceError;
+
+/// The capability keyword that asks for routing.
+pub const AUTO: &str = "auto";
+
+/// What a caller asks for.
+#[derive(Debug, Clone, Default)]
+pub struct TurnRequest {
+    /// What the person (or orchestrator) says.
+    pub message: String,
+    /// The customer, as given (validated here).
+    pub customer: Option<String>,
+    /// A session to continue, as given (validated here).
+    pub session_id: Option<String>,
+    /// A capability id, or `auto` to route; when absent, the session's
+    /// capability, else routing.
+    pub capability: Option<String>,
+    /// History the caller owns (the OpenAI-compatible endpoint), used instead of a
+    /// stored session.
+    pub history: Option<Vec<Message>>,
+    /// A template the turn must produce (structured invoke).
+    pub template: Option<String>,
+}
+
+/// What a finished turn returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct TurnResult {
+    /// The session, to continue it.
+    pub session_id: String,
+    /// The capability that answered.
+    pub capability: String,
+    /// Whether routing chose it.
+    pub routed: bool,
+    /// The customer, if any.
+    pub customer: Option<String>,
+    /// The answer.
+    pub reply: String,
+    /// The document the request required (`TurnRequest::template`), filled.
+    pub document: Option<Artifact>,
+    /// Tool calls at the turn's level.
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Documents rendered (and saved, with a customer).
+    pub artifacts: Vec<Artifact>,
+    /// Tokens spent, routing and consulted capabilities included.
+    pub usage: Usage,
+}
+
+/// Why a turn was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ConversationError {
+    /// The request is invalid (message, customer or session id, template).
+    #[error("{0}")]
+    Invalid(String),
+    /// No such capability.
+    #[error("unknown capability {0:?}")]
+    UnknownCapability(String),
+    /// No such session (for this customer).
+    #[error("unknown session {0:?}")]
+    UnknownSession(String),
+    /// No model is configured.
+    #[error("no model is configured")]
+    NoModel,
+    /// The agent failed.
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    /// The session could not be loaded or recorded.
+    #[error("could not record the session: {0}")]
+    Store(#[from] StoreError),
+    /// The customer's documents could not be set up.
+    #[error("could not prepare the customer's documents: {0}")]
+    Workspace(#[from] WorkspaceError),
+}
+
+/// Runs one turn without streaming.
+pub async fn run_turn(
+    state: &AppState,
+    request: TurnRequest,
+) -> Result<TurnResult, ConversationError> {
+    prepare(state, request).await?.run(None).await
+}

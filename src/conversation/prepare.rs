@@ -1,0 +1,192 @@
+//! Everything that can refuse a turn with a 4xx, checked before it runs: the
+//! message, the ids, the session and its owner, the capability (or routing),
+//! the required template, and a model to run on.
+
+use std::sync::Arc;
+
+use tokio::sync::OwnedMutexGuard;
+
+use super::{AUTO, ConversationError, TurnRequest};
+use crate::agent::Agent;
+use crate::app::AppState;
+use crate::capability::Capability;
+use crate::model::Message;
+use crate::session::Session;
+use crate::workspace::{CustomerId, InvalidName, SessionId};
+
+/// Which capability answers.
+pub(super) enum Choice {
+    /// This one.
+    Fixed(Arc<Capability>),
+    /// The one a routing call picks.
+    Route,
+}
+
+/// A validated turn, ready to run. Everything that can be refused with a 4xx is
+/// checked before this exists, so a streaming response starts only for a turn
+/// that will run.
+pub struct PreparedTurn {
+    pub(super) state: AppState,
+    pub(super) agent: Agent,
+    pub(super) message: String,
+    pub(super) customer: Option<CustomerId>,
+    pub(super) session_id: String,
+    pub(super) history: Vec<Message>,
+    pub(super) choice: Choice,
+    pub(super) template: Option<String>,
+    /// Held until the turn is recorded, for a continued session.
+    pub(super) _session_guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl PreparedTurn {
+    /// The session the turn belongs to.
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+}
+
+fn invalid(err: InvalidName) -> ConversationError {
+    ConversationError::Invalid(err.to_string())
+}
+
+/// Validates a request and resolves session, customer and capability.
+pub async fn prepare(
+    state: &AppState,
+    request: TurnRequest,
+) -> Result<PreparedTurn, ConversationError> {
+    let message = checked_message(state, &request)?;
+    let requested_customer = request
+        .customer
+        .as_deref()
+        .map(CustomerId::parse)
+        .transpose()
+        .map_err(invalid)?;
+    let (session_guard, existing) = match &request.session_id {
+        Some(id) => {
+            let (guard, session) = load_session(state, id, requested_customer.as_ref()).await?;
+            (Some(guard), Some(session))
+        }
+        None => (None, None),
+    };
+    let customer = match (requested_customer, existing.as_ref()) {
+        (Some(customer), _) => Some(customer),
+        (
+            None,
+            Some(Session {
+                customer: Some(stored),
+                ..
+            }),
+        ) => Some(CustomerId::parse(stored).map_err(invalid)?),
+        (None, _) => None,
+    };
+    let requested = request.capability.as_deref();
+    let choice = choose(
+        state,
+        requested.or(existing.as_ref().map(|s| s.capability.as_str())),
+    )?;
+    if let Some(template) = &request.template {
+        check_template(state, template, &choice)?;
+    }
+    let agent = state.agent.clone().ok_or(ConversationError::NoModel)?;
+    if let Some(customer) = &customer {
+        state.workspace.ensure_customer(customer).await?;
+    }
+    let history = match (request.history, existing) {
+        (Some(history), _) => history,
+        (None, Some(session)) => session.messages,
+        (None, None) => Vec::new(),
+    };
+    Ok(PreparedTurn {
+        state: state.clone(),
+        agent,
+        message,
+        customer,
+        session_id: request
+            .session_id
+            .unwrap_or_else(|| SessionId::generate().to_string()),
+        history,
+        choice,
+        template: request.template,
+        _session_guard: session_guard,
+    })
+}
+
+/// The message, trimmed: not empty, not over the limit; and not both a
+/// history and a session.
+fn checked_message(state: &AppState, request: &TurnRequest) -> Result<String, ConversationError> {
+    let message = request.message.trim();
+    if message.is_empty() {
+        return Err(ConversationError::Invalid(
+            "message must not be empty".into(),
+        ));
+    }
+    let max_chars = state.limits.max_message_chars;
+    if message.chars().count() > max_chars {
+        return Err(ConversationError::Invalid(format!(
+            "message is longer than {max_chars} characters"
+        )));
+    }
+    if request.history.is_some() && request.session_id.is_some() {
+        return Err(ConversationError::Invalid(
+            "send either a history or a session_id, not both".into(),
+        ));
+    }
+    Ok(message.to_string())
+}
+
+/// Waits for a turn already running in the session, then reads the history it
+/// left. A session belongs to its customer: another customer's request cannot
+/// see it (nor learn that it exists).
+async fn load_session(
+    state: &AppState,
+    id: &str,
+    customer: Option<&CustomerId>,
+) -> Result<(OwnedMutexGuard<()>, Session), ConversationError> {
+    SessionId::parse(id).map_err(invalid)?;
+    let guard = state.session_locks.lock(id).await;
+    let session = state
+        .sessions
+        .get(id)
+        .await?
+        .ok_or_else(|| ConversationError::UnknownSession(id.to_string()))?;
+    if customer.is_some() && session.customer.as_deref() != customer.map(CustomerId::as_str) {
+        return Err(ConversationError::UnknownSession(id.to_string()));
+    }
+    Ok((guard, session))
+}
+
+/// The capability asked for (or the session's): a known one, or routing.
+fn choose(state: &AppState, requested: Option<&str>) -> Result<Choice, ConversationError> {
+    match requested {
+        None | Some(AUTO) => Ok(Choice::Route),
+        Some(id) => state
+            .capabilities
+            .get(id)
+            .map(|capability| Choice::Fixed(Arc::clone(capability)))
+            .ok_or_else(|| ConversationError::UnknownCapability(id.to_string())),
+    }
+}
+
+/// A required template must exist and belong to the capability that answers,
+/// which must therefore be named.
+fn check_template(
+    state: &AppState,
+    template: &str,
+    choice: &Choice,
+) -> Result<(), ConversationError> {
+    let known = state.templates.get(template).ok_or_else(|| {
+        ConversationError::Invalid(format!(
+            "unknown template {template:?} (see GET /v1/capabilities)"
+        ))
+    })?;
+    match choice {
+        Choice::Fixed(capability) if capability.id == known.capability => Ok(()),
+        Choice::Fixed(capability) => Err(ConversationError::Invalid(format!(
+            "template {template:?} belongs to {}, not {}",
+            known.capability, capability.id
+        ))),
+        Choice::Route => Err(ConversationError::Invalid(
+            "a template needs a named capability".into(),
+        )),
+    }
+}

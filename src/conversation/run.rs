@@ -1,0 +1,141 @@
+//! Running a prepared turn: route if asked, run the agent (streaming its events
+//! to a listener), record the turn in the session, answer.
+
+use std::sync::Arc;
+
+use super::prepare::{Choice, PreparedTurn};
+use super::{ConversationError, TurnResult};
+use crate::agent::{Answer, EventSink, Turn, TurnEvent, TurnFailure};
+use crate::capability::Capability;
+use crate::model::{Message, Usage};
+use crate::session::{ArtifactRef, ModelCallRecord, Progress, TurnRecord};
+
+/// The capability that answers and what choosing it cost.
+struct Chosen {
+    capability: Arc<Capability>,
+    routed: bool,
+    usage: Usage,
+    model_calls: Vec<ModelCallRecord>,
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+impl PreparedTurn {
+    /// Runs the turn, streaming its events to `events` when given, and records it.
+    pub async fn run(self, events: Option<EventSink>) -> Result<TurnResult, ConversationError> {
+        let started_at = now();
+        let chosen = self.choose().await?;
+        if let Some(sink) = &events {
+            let announce = TurnEvent::Capability {
+                capability: chosen.capability.id.clone(),
+                routed: chosen.routed,
+            };
+            let _ = sink.send(announce).await;
+        }
+        let turn = Turn {
+            history: &self.history,
+            customer: self.customer.as_ref(),
+            events: events.as_ref(),
+            required_template: self.template.as_deref(),
+            ..Turn::new(&chosen.capability, &self.message, &self.session_id)
+        };
+        let result = self.agent.run_turn(turn).await;
+        let record = self.record(started_at, &chosen, &result);
+        let appended = self.state.sessions.append(&self.session_id, &record).await;
+        let answer = match result {
+            Ok(answer) => answer,
+            Err(failure) => {
+                // The turn's own error is what the caller needs; a failure to
+                // record it as well is logged.
+                if let Err(err) = appended {
+                    tracing::error!(error = %err, "could not record a failed turn");
+                }
+                return Err(ConversationError::Agent(failure.error));
+            }
+        };
+        appended?;
+        Ok(self.result(chosen, record, answer))
+    }
+
+    /// The capability: the one asked for, or the one a routing call picks.
+    async fn choose(&self) -> Result<Chosen, ConversationError> {
+        Ok(match &self.choice {
+            Choice::Fixed(capability) => Chosen {
+                capability: Arc::clone(capability),
+                routed: false,
+                usage: Usage::default(),
+                model_calls: Vec::new(),
+            },
+            Choice::Route => {
+                let routed = self.agent.route(&self.message).await?;
+                Chosen {
+                    capability: routed.capability,
+                    routed: true,
+                    usage: routed.usage,
+                    model_calls: vec![routed.model_call],
+                }
+            }
+        })
+    }
+
+    /// The transcript line. A failed turn is recorded too (its tool calls may
+    /// have written to the customer's documents) but adds only the user's
+    /// message to the history, so no dangling tool call is ever replayed.
+    fn record(
+        &self,
+        started_at: String,
+        chosen: &Chosen,
+        result: &Result<Answer, TurnFailure>,
+    ) -> TurnRecord {
+        let (messages, progress, error): (Vec<Message>, &Progress, _) = match result {
+            Ok(answer) => (answer.messages.clone(), &answer.progress, None),
+            Err(failure) => (
+                vec![Message::user(self.message.clone())],
+                &failure.progress,
+                Some(failure.error.to_string()),
+            ),
+        };
+        let mut usage = chosen.usage;
+        usage += progress.usage;
+        let mut model_calls = chosen.model_calls.clone();
+        model_calls.extend(progress.model_calls.iter().cloned());
+        TurnRecord {
+            started_at,
+            finished_at: now(),
+            capability: chosen.capability.id.clone(),
+            customer: self.customer.as_ref().map(ToString::to_string),
+            model: self.agent.model_name().to_string(),
+            messages,
+            tool_calls: progress.tool_calls.clone(),
+            artifacts: progress.artifacts.iter().map(ArtifactRef::from).collect(),
+            model_calls,
+            usage,
+            error,
+        }
+    }
+
+    fn result(self, chosen: Chosen, record: TurnRecord, answer: Answer) -> TurnResult {
+        let document = self.template.as_deref().and_then(|template| {
+            answer
+                .progress
+                .artifacts
+                .iter()
+                .rev()
+                .find(|a| a.template == template)
+                .cloned()
+        });
+        TurnResult {
+            session_id: self.session_id,
+            capability: chosen.capability.id.clone(),
+            routed: chosen.routed,
+            customer: record.customer,
+            reply: answer.reply,
+            document,
+            tool_calls: answer.progress.tool_calls,
+            artifacts: answer.progress.artifacts,
+            usage: record.usage,
+        }
+    }
+}

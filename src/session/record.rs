@@ -1,0 +1,130 @@
+//! What a transcript records of a turn: the turn itself, each model call and
+//! each tool call, and the progress a running turn accumulates before it
+//! becomes a record.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{Message, Usage};
+use crate::templates::Artifact;
+
+/// One finished turn, as appended to a session: the line a transcript file holds
+/// (see README, "Session transcripts"), and what offline evals replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnRecord {
+    /// When the turn started (RFC 3339).
+    pub started_at: String,
+    /// When it finished.
+    pub finished_at: String,
+    /// The capability that answered.
+    pub capability: String,
+    /// The customer, if any.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// The model's name.
+    pub model: String,
+    /// The messages the turn added, user message first.
+    pub messages: Vec<Message>,
+    /// Tool calls at the turn's level.
+    #[serde(default)]
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Documents rendered, and where they were saved.
+    #[serde(default)]
+    pub artifacts: Vec<ArtifactRef>,
+    /// Every model call of the turn, consulted capabilities included, in order.
+    #[serde(default)]
+    pub model_calls: Vec<ModelCallRecord>,
+    /// Tokens the turn spent.
+    pub usage: Usage,
+    /// Why the turn failed, when it did (its messages then hold only the user's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A rendered document as a transcript mentions it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactRef {
+    /// Template id.
+    pub template: String,
+    /// Document title.
+    pub title: String,
+    /// File name under the customer's `artifacts/`, when saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_as: Option<String>,
+}
+
+impl From<&Artifact> for ArtifactRef {
+    fn from(artifact: &Artifact) -> Self {
+        Self {
+            template: artifact.template.clone(),
+            title: artifact.title.clone(),
+            saved_as: artifact.saved_as.clone(),
+        }
+    }
+}
+
+/// One model call as a transcript records it: enough to replay the answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCallRecord {
+    /// The capability whose turn made the call.
+    pub capability: String,
+    /// 0 for the person's turn, 1 inside a consulted capability.
+    pub depth: usize,
+    /// Step within that turn, from 1.
+    pub step: usize,
+    /// The assistant message the model answered with.
+    pub response: Message,
+    /// Tokens of this call.
+    pub usage: Usage,
+    /// Why the model stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    /// Wall time of the call.
+    pub latency_ms: u64,
+}
+
+/// One tool call as reported to the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ToolCallRecord {
+    /// Tool name as the model called it.
+    pub name: String,
+    /// Arguments: the parsed JSON, or the raw text when it was not JSON.
+    pub arguments: Value,
+    /// Wall time of the call.
+    pub duration_ms: u64,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// The capability consulted, for consult tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability: Option<String>,
+}
+
+/// What a turn has done so far: kept when it fails too, so the tool calls that
+/// already wrote to the customer's documents are still recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// Tool calls made at the turn's level.
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Documents rendered.
+    pub artifacts: Vec<Artifact>,
+    /// Model calls made (consulted capabilities' included).
+    pub model_calls: Vec<ModelCallRecord>,
+    /// Tokens spent.
+    pub usage: Usage,
+}
+
+impl Progress {
+    /// Takes in what a nested piece of work (a tool call, a consulted
+    /// capability) spent and produced. Its own tool calls stay with it: a
+    /// turn records the calls made at its level.
+    pub fn absorb(&mut self, nested: Progress) {
+        self.usage += nested.usage;
+        self.artifacts.extend(nested.artifacts);
+        self.model_calls.extend(nested.model_calls);
+    }
+
+    /// Whether a document from `template` was produced.
+    pub fn produced(&self, template: &str) -> bool {
+        self.artifacts.iter().any(|a| a.template == template)
+    }
+}

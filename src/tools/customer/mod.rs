@@ -1,0 +1,23 @@
+//! Tools that write after an interaction (and read the numbers back): they act on
+//! the turn's customer only, through the handle our code fixed from the request;
+//! nothing the model passes names a customer or a path.
+
+mod engagement_summary;
+mod log_event;
+mod update_info;
+
+pub use engagement_summary::{EngagementSummaryArgs, EngagementSummaryTool};
+pub use log_event::{LogEventArgs, LogEventTool};
+pub use update_info::{UpdateCustomerInfoArgs, UpdateCustomerInfoTool};
+
+use super::ToolError;
+use crate::workspace::WorkspaceError;
+
+/// A workspace failure as the model hears of it (the cause is logged).
+fn workspace_error(err: WorkspaceError) -> ToolError {
+    tracing::error!(error = %err, "workspace write failed");
+    ToolError::Failed(format!(
+        "the customer's documents could not be fully updated ({err}); files already written stay \
+         intact. Tell the user what was not recorded"
+    ))
+}

@@ -1,0 +1,74 @@
+//! One customer's documents as a handle: what a tool is given instead of the
+//! whole workspace, so the customer it acts on is the one our code fixed from
+//! the request, never one the model names.
+
+use std::sync::Arc;
+
+use super::event_log::{EventLog, NewEvent};
+use super::info::{ClientPm, Fact};
+use super::metrics::Engagement;
+use super::{ArtifactName, CustomerId, Workspace, WorkspaceError};
+use crate::templates::Artifact;
+
+/// The documents of the turn's customer.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerDocs<'a> {
+    workspace: &'a Arc<Workspace>,
+    customer: &'a CustomerId,
+}
+
+impl<'a> CustomerDocs<'a> {
+    /// The documents of `customer` in `workspace`.
+    pub fn new(workspace: &'a Arc<Workspace>, customer: &'a CustomerId) -> Self {
+        Self {
+            workspace,
+            customer,
+        }
+    }
+
+    /// The customer.
+    pub fn customer(&self) -> &'a CustomerId {
+        self.customer
+    }
+
+    /// Whether the customer has a folder yet.
+    pub fn exist(&self) -> bool {
+        self.workspace.customer_exists(self.customer)
+    }
+
+    /// The event log, parsed.
+    pub fn event_log(&self) -> Result<EventLog, WorkspaceError> {
+        self.workspace.event_log(self.customer)
+    }
+
+    /// Hours and the strategic vs tactical ratio.
+    pub fn engagement(&self) -> Result<Engagement, WorkspaceError> {
+        self.workspace.engagement(self.customer)
+    }
+
+    /// Records an event; returns the action item ids assigned.
+    pub async fn log_event(&self, event: &NewEvent) -> Result<Vec<String>, WorkspaceError> {
+        self.workspace.log_event(self.customer, event).await
+    }
+
+    /// Sets facts and client PM rows; returns the changes.
+    pub async fn update_info(
+        &self,
+        facts: &[Fact],
+        pms: &[ClientPm],
+    ) -> Result<Vec<String>, WorkspaceError> {
+        self.workspace.update_info(self.customer, facts, pms).await
+    }
+
+    /// Saves a rendered document and logs a Delivery event.
+    pub async fn save_artifact(
+        &self,
+        artifact: &Artifact,
+        kind: &str,
+        author: &str,
+    ) -> Result<ArtifactName, WorkspaceError> {
+        self.workspace
+            .save_artifact(self.customer, artifact, kind, author)
+            .await
+    }
+}
