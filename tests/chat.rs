@@ -529,3 +529,93 @@ async fn two_messages_to_one_session_take_turns() {
         ["one", "first answer", "two", "second answer", "three"]
     );
 }
+
+#[tokio::test]
+async fn a_failed_consult_keeps_what_the_sibling_did_in_the_record() {
+    let (upstream, server) = setup().await;
+    let fields = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/templates/relationship-health-assessment.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture");
+    let fill = json!({"template": "relationship-health-assessment", "fields": serde_json::from_str::<Value>(&fields).expect("json")});
+    upstream.push_all([
+        tool_calls(vec![call(
+            "c1",
+            "consult_relationship_advisor",
+            r#"{"question":"How healthy is the relationship?"}"#,
+        )]),
+        // The sibling renders (and saves) its assessment, then its next model
+        // call fails: the consult fails, but the document and tokens are real.
+        tool_calls(vec![call("f1", "fill_template", &fill.to_string())]),
+        common::Step::Error {
+            status: 400,
+            body:
+                r#"{"error":{"message":"bad","type":"invalid_request_error","code":"bad_request"}}"#
+                    .into(),
+        },
+        text("The advisor could not finish; here is my own read."),
+    ]);
+
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": "Check the relationship.", "customer": "acme"}),
+        )
+        .await;
+
+    assert_eq!(status, 200, "{body}");
+    let calls = body["tool_calls"].as_array().expect("tool_calls");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["ok"], false);
+    assert_eq!(calls[0]["capability"], "relationship-advisor");
+    let requests = upstream.requests();
+    let error = common::tool_results(&requests[3].body).join("");
+    assert!(
+        error.starts_with("error: the Relationship Advisor could not answer"),
+        "{error}"
+    );
+    // The sibling's saved document is the turn's, and so are its tokens.
+    let artifacts = body["artifacts"].as_array().expect("artifacts");
+    assert_eq!(artifacts.len(), 1, "{body}");
+    assert_eq!(artifacts[0]["template"], "relationship-health-assessment");
+    let saved = artifacts[0]["saved_as"].as_str().expect("saved");
+    assert!(
+        server
+            .workspace
+            .join("customers/acme/artifacts")
+            .join(saved)
+            .is_file()
+    );
+    let (_, transcript) = server
+        .get(&format!(
+            "/v1/customers/acme/sessions/{}",
+            body["session_id"].as_str().expect("id")
+        ))
+        .await;
+    let turn = &transcript["turns"][0];
+    let depths: Vec<u64> = turn["model_calls"]
+        .as_array()
+        .expect("model_calls")
+        .iter()
+        .map(|c| c["depth"].as_u64().expect("depth"))
+        .collect();
+    assert_eq!(
+        depths,
+        [0, 1, 0],
+        "the sibling's successful call is recorded"
+    );
+    assert_eq!(turn["artifacts"][0]["saved_as"], saved);
+    let coach_only: u64 = [0, 2]
+        .iter()
+        .map(|&i| {
+            turn["model_calls"][i]["usage"]["total_tokens"]
+                .as_u64()
+                .expect("n")
+        })
+        .sum();
+    assert!(
+        body["usage"]["total_tokens"].as_u64().expect("n") > coach_only,
+        "the sibling's tokens count: {body}"
+    );
+}
