@@ -115,7 +115,6 @@ pub(super) async fn chat(
                 .event("done")
                 .data(json!(ChatResponse::from(result)).to_string()),
             Item::Finished(Err(err)) => {
-                let err = ApiError::from(err);
                 Event::default().event("error").data(err.body().to_string())
             }
         };

@@ -1,14 +1,13 @@
 //! The one error type at the HTTP edge and the JSON extractor that uses it.
 //!
 //! Every error leaves as `{"error": {"code", "message"}}` with the right status;
-//! internal causes are logged, never sent.
+//! internal causes are logged once, by the layer that answers, never sent.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::agent::AgentError;
 use crate::config::NO_MODEL_ADVICE;
@@ -127,20 +126,9 @@ pub struct ErrorDetail<'a> {
 }
 
 impl ApiError {
-    /// Logs the internal cause (never sent) at the right level.
-    fn log(&self) {
-        match self {
-            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
-            ApiError::Storage(cause) => tracing::error!(%cause, "storage error"),
-            ApiError::Model(err) => tracing::warn!(error = %err, "model upstream failed"),
-            ApiError::ModelBehaviour(err) => tracing::warn!(error = %err, "model misbehaved"),
-            _ => {}
-        }
-    }
-
-    /// `{"error": {"code", "message"}}`, logging the cause.
+    /// `{"error": {"code", "message"}}`. Building it has no side effects: the
+    /// cause is logged by the layer that answers (see [`ErrorCause`]).
     pub fn body(&self) -> serde_json::Value {
-        self.log();
         serde_json::to_value(ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
@@ -149,11 +137,54 @@ impl ApiError {
         })
         .unwrap_or_default()
     }
+
+    /// What the log should say about this error, if anything: internal causes
+    /// and upstream failures, never a client's own mistakes.
+    pub fn cause(&self) -> Option<ErrorCause> {
+        let (level, what, cause) = match self {
+            ApiError::Internal(cause) => (Level::Error, "internal error", cause.clone()),
+            ApiError::Storage(cause) => (Level::Error, "storage error", cause.clone()),
+            ApiError::Model(err) => (Level::Warn, "model upstream failed", err.to_string()),
+            ApiError::ModelBehaviour(err) => (Level::Warn, "model misbehaved", err.clone()),
+            _ => return None,
+        };
+        Some(ErrorCause { level, what, cause })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Level {
+    Warn,
+    Error,
+}
+
+/// An error's cause as the log records it. An error response carries it as an
+/// extension for the logging layer (`http::log_errors`); a streamed turn that
+/// fails logs it where the stream ends. Either way once, and never sent.
+#[derive(Debug, Clone)]
+pub struct ErrorCause {
+    level: Level,
+    what: &'static str,
+    cause: String,
+}
+
+impl ErrorCause {
+    /// Writes the cause to the log.
+    pub fn log(&self) {
+        match self.level {
+            Level::Error => tracing::error!(cause = %self.cause, "{}", self.what),
+            Level::Warn => tracing::warn!(error = %self.cause, "{}", self.what),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), axum::Json(self.body())).into_response()
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if let Some(cause) = self.cause() {
+            response.extensions_mut().insert(cause);
+        }
+        response
     }
 }
 
@@ -211,47 +242,49 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::BadRequest(rejection.body_text())
+    }
+}
+
 /// `axum::extract::Path`, but a rejected path answers with our error shape.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct AppPath<T>(pub T);
 
-impl<S, T> axum::extract::FromRequestParts<S> for AppPath<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(value)| AppPath(value))
-            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
-    }
-}
-
 /// `axum::Json`, but a rejected body answers with our error shape.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
 pub struct AppJson<T>(pub T);
-
-impl<S, T> FromRequest<S> for AppJson<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(AppJson(value))
-    }
-}
 
 impl<T: Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_carries_the_cause_for_the_log_but_the_body_does_not() {
+        let err = ApiError::Storage("customers/acme/event-log.md: disk full".into());
+        let body = err.body();
+        assert_eq!(body["error"]["code"], "storage_error");
+        let response = err.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let cause = response.extensions().get::<ErrorCause>().expect("a cause");
+        assert!(cause.cause.contains("disk full"));
+
+        let internal = ApiError::Internal("secret detail".into());
+        assert!(!internal.body().to_string().contains("secret detail"));
+    }
+
+    #[test]
+    fn a_client_mistake_is_not_logged() {
+        let response = ApiError::BadRequest("message must not be empty".into()).into_response();
+        assert!(response.extensions().get::<ErrorCause>().is_none());
     }
 }

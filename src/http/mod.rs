@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 
 pub use capabilities::{CapabilityList, CapabilitySummary};
 pub use chat::{ChatRequest, ChatResponse};
-pub use error::{ApiError, AppJson, AppPath, ErrorBody, ErrorDetail};
+pub use error::{ApiError, AppJson, AppPath, ErrorBody, ErrorCause, ErrorDetail};
 pub use invoke::{InvokeRequest, InvokeResponse};
 pub use openai::{CUSTOMER_HEADER, ModelEntry, ModelList, OpenAiError, OpenAiJson};
 
@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
+        .layer(axum::middleware::map_response(log_errors))
         .with_state(state)
 }
 
@@ -129,6 +130,15 @@ pub async fn run(
 )]
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Logs the cause an error response carries (see [`ErrorCause`]): every error
+/// is logged here, once.
+async fn log_errors(response: Response) -> Response {
+    if let Some(cause) = response.extensions().get::<ErrorCause>() {
+        cause.log();
+    }
+    response
 }
 
 async fn not_found(uri: Uri) -> Response {

@@ -1,12 +1,14 @@
 //! Running a turn behind a server-sent-events response: the turn's events as
 //! they happen, then its result, in that order. The turn runs inside the
 //! response stream, so a client that disconnects drops the turn, and with it
-//! the upstream request.
+//! the upstream request. The response is already a 200 when a turn fails, so a
+//! failure's cause is logged here, where the stream ends.
 
-use futures::Stream;
 use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
+use super::error::ApiError;
 use crate::agent::TurnEvent;
 use crate::conversation::{ConversationError, PreparedTurn, TurnResult};
 
@@ -15,7 +17,7 @@ pub(super) enum Item {
     /// Something happened in the turn.
     Event(TurnEvent),
     /// The turn is over; nothing follows.
-    Finished(Result<TurnResult, ConversationError>),
+    Finished(Result<TurnResult, ApiError>),
 }
 
 struct Pump {
@@ -27,6 +29,20 @@ struct Pump {
 
 /// The turn's items: events as they come, the result last.
 pub(super) fn run(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send + 'static {
+    events_then_result(prepared).map(|item| match item {
+        Item::Finished(Err(err)) => {
+            if let Some(cause) = err.cause() {
+                cause.log();
+            }
+            Item::Finished(Err(err))
+        }
+        other => other,
+    })
+}
+
+/// The pump: events while the turn runs, what it sent before it ended, then
+/// its result.
+fn events_then_result(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send + 'static {
     let (sender, events) = mpsc::channel(64);
     let pump = Pump {
         events,
@@ -52,7 +68,7 @@ pub(super) fn run(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send + '
                                     None => return None,
                                 };
                                 pump.finished = true;
-                                return Some((Item::Finished(result), pump));
+                                return Some((Item::Finished(result.map_err(ApiError::from)), pump));
                             }
                         },
                         result = turn => {
@@ -68,7 +84,7 @@ pub(super) fn run(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send + '
                     }
                     pump.finished = true;
                     let result = pump.result.take()?;
-                    return Some((Item::Finished(result), pump));
+                    return Some((Item::Finished(result.map_err(ApiError::from)), pump));
                 }
             }
         }

@@ -1,0 +1,159 @@
+//! OpenAI's response formats: a whole chat completion, and the chunks of a
+//! streamed one ending with `data: [DONE]`, built from a finished turn and its
+//! events.
+
+use std::convert::Infallible;
+
+use async_openai::types::chat::{
+    ChatChoice, ChatChoiceStream, ChatCompletionResponseMessage, ChatCompletionStreamResponseDelta,
+    CompletionUsage, CreateChatCompletionResponse, CreateChatCompletionStreamResponse,
+    FinishReason, Role,
+};
+use axum::response::sse::Event;
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+
+use super::error;
+use crate::agent::TurnEvent;
+use crate::conversation::TurnResult;
+use crate::http::sse::Item;
+use crate::model::Usage;
+
+fn wire_usage(usage: Usage) -> CompletionUsage {
+    let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    CompletionUsage {
+        prompt_tokens: clamp(usage.prompt_tokens),
+        completion_tokens: clamp(usage.completion_tokens),
+        total_tokens: clamp(usage.total_tokens),
+        ..CompletionUsage::default()
+    }
+}
+
+pub(super) fn unix_now() -> u32 {
+    u32::try_from(jiff::Timestamp::now().as_second()).unwrap_or(u32::MAX)
+}
+
+/// pmcoach's additions to a completion (ignored by OpenAI clients).
+#[derive(Debug, Serialize)]
+struct Extras {
+    session_id: String,
+    routed: bool,
+    artifacts: Vec<crate::templates::Artifact>,
+    tool_calls: Vec<crate::session::ToolCallRecord>,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct CompletionBody {
+    #[serde(flatten)]
+    completion: CreateChatCompletionResponse,
+    pmcoach: Extras,
+}
+
+pub(super) fn completion(id: &str, created: u32, result: TurnResult) -> CompletionBody {
+    let message = ChatCompletionResponseMessage {
+        role: Role::Assistant,
+        content: Some(result.reply),
+        ..ChatCompletionResponseMessage::default()
+    };
+    CompletionBody {
+        completion: CreateChatCompletionResponse {
+            id: id.to_string(),
+            object: "chat.completion".into(),
+            created,
+            model: result.capability,
+            choices: vec![ChatChoice {
+                index: 0,
+                message,
+                finish_reason: Some(FinishReason::Stop),
+                logprobs: None,
+            }],
+            usage: Some(wire_usage(result.usage)),
+            ..CreateChatCompletionResponse::default()
+        },
+        pmcoach: Extras {
+            session_id: result.session_id,
+            routed: result.routed,
+            artifacts: result.artifacts,
+            tool_calls: result.tool_calls,
+        },
+    }
+}
+
+fn chunk(
+    id: &str,
+    created: u32,
+    model: &str,
+    delta: Option<ChatCompletionStreamResponseDelta>,
+    finish_reason: Option<FinishReason>,
+    usage: Option<Usage>,
+) -> Event {
+    let mut chunk = CreateChatCompletionStreamResponse {
+        id: id.to_string(),
+        object: "chat.completion.chunk".into(),
+        created,
+        model: model.to_string(),
+        usage: usage.map(wire_usage),
+        ..CreateChatCompletionStreamResponse::default()
+    };
+    if let Some(delta) = delta {
+        chunk.choices.push(ChatChoiceStream {
+            index: 0,
+            delta,
+            finish_reason,
+            logprobs: None,
+        });
+    }
+    Event::default().data(serde_json::to_string(&chunk).unwrap_or_default())
+}
+
+fn text_delta(text: Option<String>, role: Option<Role>) -> ChatCompletionStreamResponseDelta {
+    ChatCompletionStreamResponseDelta {
+        content: text,
+        role,
+        ..ChatCompletionStreamResponseDelta::default()
+    }
+}
+
+/// What a streamed completion sends for each item of the turn: a role chunk
+/// when the capability is known, a chunk per text delta, then the finish chunk,
+/// the usage chunk if asked for, and `[DONE]`; or the error in OpenAI's shape.
+pub(super) fn chunks(
+    items: impl Stream<Item = Item> + Send + 'static,
+    id: String,
+    created: u32,
+    include_usage: bool,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
+    let mut model = String::new();
+    items.flat_map(move |item| {
+        let events: Vec<Event> = match item {
+            Item::Event(TurnEvent::Capability { capability, .. }) => {
+                model = capability;
+                let role = text_delta(Some(String::new()), Some(Role::Assistant));
+                vec![chunk(&id, created, &model, Some(role), None, None)]
+            }
+            Item::Event(TurnEvent::Delta { text }) => {
+                let delta = text_delta(Some(text), None);
+                vec![chunk(&id, created, &model, Some(delta), None, None)]
+            }
+            Item::Event(_) => Vec::new(),
+            Item::Finished(Ok(result)) => {
+                let stop = text_delta(None, None);
+                let mut events = vec![chunk(
+                    &id,
+                    created,
+                    &model,
+                    Some(stop),
+                    Some(FinishReason::Stop),
+                    None,
+                )];
+                if include_usage {
+                    events.push(chunk(&id, created, &model, None, None, Some(result.usage)));
+                }
+                events.push(Event::default().data("[DONE]"));
+                events
+            }
+            Item::Finished(Err(err)) => vec![Event::default().data(error::body(&err).to_string())],
+        };
+        futures::stream::iter(events.into_iter().map(Ok::<_, Infallible>))
+    })
+}
