@@ -57,8 +57,8 @@ pub enum StartupError {
 /// Builds the state from configuration, with the configured OpenAI-compatible
 /// model (or none, when none is configured).
 pub fn build(config: &Config) -> Result<AppState, StartupError> {
-    let model =
-        OpenAiModel::from_config(&config.model)?.map(|model| Arc::new(model) as Arc<dyn ChatModel>);
+    let model = OpenAiModel::from_config(&config.model, &config.limits.upstream)?
+        .map(|model| Arc::new(model) as Arc<dyn ChatModel>);
     build_with_model(config, model)
 }
 

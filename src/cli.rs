@@ -562,10 +562,11 @@ async fn eval(config: &Config, args: EvalArgs) -> ExitCode {
             (false, _, true) => Mode::Live,
             _ => Mode::Replay,
         };
-        let live = match crate::model::OpenAiModel::from_config(&config.model) {
-            Ok(model) => model.map(|m| Arc::new(m) as Arc<dyn crate::model::ChatModel>),
-            Err(err) => return bad(format!("model: {err}")),
-        };
+        let live =
+            match crate::model::OpenAiModel::from_config(&config.model, &config.limits.upstream) {
+                Ok(model) => model.map(|m| Arc::new(m) as Arc<dyn crate::model::ChatModel>),
+                Err(err) => return bad(format!("model: {err}")),
+            };
         if live.is_none() && matches!(mode, Mode::Live | Mode::Record { from_script: false }) {
             return bad(NO_MODEL_ADVICE.to_string());
         }

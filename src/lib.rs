@@ -20,5 +20,6 @@ pub mod prompt;
 pub mod session;
 pub mod session_locks;
 pub mod templates;
+pub mod tokens;
 pub mod tools;
 pub mod workspace;

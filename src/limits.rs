@@ -24,6 +24,41 @@ pub struct Limits {
     /// Largest customer context (facts, action items, recent events, metrics)
     /// put in the system prompt, in characters.
     pub customer_context_chars: usize,
+    /// How the model upstream is treated: retries, waits, sizes
+    /// (`[limits.upstream]`).
+    pub upstream: UpstreamLimits,
+}
+
+/// Our own policy towards the model upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamLimits {
+    /// Retries after a 429, a 5xx or a connection error.
+    pub max_retries: u32,
+    /// Shortest wait before a retry, in milliseconds.
+    pub backoff_min_ms: u64,
+    /// Longest wait before a retry, in milliseconds.
+    pub backoff_max_ms: u64,
+    /// Longest `Retry-After` waited for, in seconds; an upstream asking for
+    /// longer fails the request at once (503, with its `Retry-After`).
+    pub retry_after_cap_secs: u64,
+    /// Total time one model call may take, retries and waits included, in seconds.
+    pub call_deadline_secs: u64,
+    /// Largest upstream answer, streamed or not, in bytes.
+    pub max_response_bytes: usize,
+}
+
+impl Default for UpstreamLimits {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            backoff_min_ms: 500,
+            backoff_max_ms: 8_000,
+            retry_after_cap_secs: 20,
+            call_deadline_secs: 300,
+            max_response_bytes: 8 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -35,6 +70,7 @@ impl Default for Limits {
             max_message_chars: 32_000,
             max_parallel_tool_calls: 8,
             customer_context_chars: 6_000,
+            upstream: UpstreamLimits::default(),
         }
     }
 }

@@ -165,6 +165,18 @@ pub enum ModelError {
     /// A streamed answer broke off or stopped where its tool calls may be partial.
     #[error("the model's answer was cut off: {0}")]
     Incomplete(String),
+    /// The upstream's answer was larger than the limit; reading stopped there.
+    #[error("the model upstream sent more than {limit} bytes")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The upstream asked to be called again later than we wait for.
+    #[error("the model upstream is rate limited; retry after {} s", retry_after.as_secs())]
+    RateLimited {
+        /// How long it asked to wait.
+        retry_after: std::time::Duration,
+    },
 }
 
 /// A chat model. Implementations must be cheap to share (`Arc<dyn ChatModel>`).

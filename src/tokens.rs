@@ -1,0 +1,175 @@
+//! Token counting with the model's own encoding (tiktoken's o200k or cl100k),
+//! or a conservative estimate for models whose tokenizer we do not have (most
+//! local ones). The encoding tables are loaded once, when the counter is made
+//! at start-up, never on a request.
+
+use std::fmt;
+
+use tiktoken_rs::CoreBPE;
+use tiktoken_rs::tokenizer::{Tokenizer, get_tokenizer};
+
+use crate::model::{Message, ToolDefinition};
+
+/// Tokens a message costs beyond its text (role and framing), as OpenAI's
+/// cookbook counts them.
+const PER_MESSAGE: usize = 3;
+/// Tokens every reply is primed with.
+const REPLY_PRIMING: usize = 3;
+/// Tokens each tool call costs beyond its name and arguments.
+const PER_TOOL_CALL: usize = 3;
+
+/// How text becomes tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `o200k_base`: the gpt-4o, gpt-4.1, o-series and gpt-5 families.
+    O200k,
+    /// `cl100k_base`: gpt-4, gpt-3.5 and older chat models.
+    Cl100k,
+    /// No tokenizer: one token per three characters, which overcounts English
+    /// for the tokenizers of common local models (Llama, Mistral, Qwen).
+    Estimate,
+}
+
+impl Encoding {
+    /// The encoding a model name implies; [`Encoding::Estimate`] for names
+    /// tiktoken does not know.
+    pub fn for_model(model: &str) -> Self {
+        match get_tokenizer(model) {
+            Some(Tokenizer::O200kBase | Tokenizer::O200kHarmony) => Encoding::O200k,
+            Some(_) => Encoding::Cl100k,
+            None => Encoding::Estimate,
+        }
+    }
+
+    /// Parses a configured name: `o200k`, `cl100k` or `estimate`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "o200k" | "o200k_base" => Some(Encoding::O200k),
+            "cl100k" | "cl100k_base" => Some(Encoding::Cl100k),
+            "estimate" => Some(Encoding::Estimate),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Encoding::O200k => "o200k",
+            Encoding::Cl100k => "cl100k",
+            Encoding::Estimate => "estimate",
+        })
+    }
+}
+
+/// Counts tokens. Cheap to clone: the tables are process-wide.
+#[derive(Clone)]
+pub struct TokenCounter {
+    encoding: Encoding,
+    bpe: Option<&'static CoreBPE>,
+}
+
+impl fmt::Debug for TokenCounter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCounter")
+            .field("encoding", &self.encoding)
+            .finish()
+    }
+}
+
+impl TokenCounter {
+    /// A counter for `encoding`, its table loaded now.
+    pub fn new(encoding: Encoding) -> Self {
+        let bpe = match encoding {
+            Encoding::O200k => Some(tiktoken_rs::o200k_base_singleton()),
+            Encoding::Cl100k => Some(tiktoken_rs::cl100k_base_singleton()),
+            Encoding::Estimate => None,
+        };
+        Self { encoding, bpe }
+    }
+
+    /// The encoding it counts with.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Tokens of a text.
+    pub fn text(&self, text: &str) -> usize {
+        match self.bpe {
+            Some(bpe) => bpe.count_ordinary(text),
+            None => text.chars().count().div_ceil(3),
+        }
+    }
+
+    /// Tokens of one message, framing included.
+    pub fn message(&self, message: &Message) -> usize {
+        PER_MESSAGE
+            + match message {
+                Message::System { content } | Message::User { content } => self.text(content),
+                Message::Assistant {
+                    content,
+                    tool_calls,
+                } => {
+                    content.as_deref().map_or(0, |c| self.text(c))
+                        + tool_calls
+                            .iter()
+                            .map(|call| {
+                                PER_TOOL_CALL + self.text(&call.name) + self.text(&call.arguments)
+                            })
+                            .sum::<usize>()
+                }
+                Message::Tool { content, .. } => self.text(content),
+            }
+    }
+
+    /// Tokens of a whole conversation, the reply's priming included.
+    pub fn messages(&self, messages: &[Message]) -> usize {
+        REPLY_PRIMING + messages.iter().map(|m| self.message(m)).sum::<usize>()
+    }
+
+    /// Tokens the tool definitions cost, counted on their JSON (providers
+    /// render them more compactly, so this errs on the safe side).
+    pub fn tools(&self, tools: &[ToolDefinition]) -> usize {
+        if tools.is_empty() {
+            return 0;
+        }
+        serde_json::to_string(tools).map_or(0, |json| self.text(&json))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_encoding_follows_the_model_family() {
+        for model in ["gpt-4o-mini", "gpt-4.1", "o3-mini", "gpt-5"] {
+            assert_eq!(Encoding::for_model(model), Encoding::O200k, "{model}");
+        }
+        for model in ["gpt-4", "gpt-3.5-turbo"] {
+            assert_eq!(Encoding::for_model(model), Encoding::Cl100k, "{model}");
+        }
+        for model in ["llama3.1", "qwen2.5:7b", "mistral"] {
+            assert_eq!(Encoding::for_model(model), Encoding::Estimate, "{model}");
+        }
+        assert_eq!(Encoding::parse("CL100K_base"), Some(Encoding::Cl100k));
+        assert_eq!(Encoding::parse("sentencepiece"), None);
+    }
+
+    #[test]
+    fn counts_are_real_tokens_or_a_safe_estimate() {
+        let o200k = TokenCounter::new(Encoding::O200k);
+        assert_eq!(o200k.text("hello world"), 2);
+        let estimate = TokenCounter::new(Encoding::Estimate);
+        assert_eq!(estimate.text("hello world"), 4);
+        let text = "The Value Ladder runs from staff augmentation to strategic advisor.";
+        assert!(estimate.text(text) >= o200k.text(text));
+    }
+
+    #[test]
+    fn a_conversation_costs_its_texts_and_framing() {
+        let counter = TokenCounter::new(Encoding::O200k);
+        let messages = [Message::system("hello world"), Message::user("hello world")];
+        assert_eq!(counter.messages(&messages), 3 + 2 * (3 + 2));
+    }
+}
