@@ -14,6 +14,7 @@ pub mod config;
 pub mod conversation;
 pub mod eval;
 pub mod http;
+pub mod keyed_lock;
 pub mod limits;
 pub mod model;
 pub mod prompt;

@@ -15,7 +15,6 @@ mod markdown;
 pub mod metrics;
 mod transcripts;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +23,7 @@ pub use ids::{ArtifactName, CustomerId, InvalidName, MAX_ID_LEN, SessionId, slug
 pub use transcripts::{FileSessions, Line, TRANSCRIPT_VERSION, Transcript};
 
 use crate::atomic;
+use crate::keyed_lock::KeyedLocks;
 use event_log::{EventLog, NewEvent};
 use info::{ClientPm, Fact};
 use metrics::Engagement;
@@ -66,7 +66,7 @@ pub enum WorkspaceError {
 #[derive(Debug)]
 pub struct Workspace {
     root: PathBuf,
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    locks: KeyedLocks,
     fail_next_write: Mutex<Option<usize>>,
 }
 
@@ -75,7 +75,7 @@ impl Workspace {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self {
             root: root.into(),
-            locks: Mutex::new(HashMap::new()),
+            locks: KeyedLocks::default(),
             fail_next_write: Mutex::new(None),
         }
     }
@@ -104,13 +104,9 @@ impl Workspace {
     /// The lock serializing writes to one customer's files (or, for `None`, to
     /// the transcripts of sessions without a customer).
     async fn lock(&self, customer: Option<&CustomerId>) -> tokio::sync::OwnedMutexGuard<()> {
-        let key = customer.map_or("", CustomerId::as_str).to_string();
-        let lock = {
-            // std Mutex: held only to look up the entry, never across .await.
-            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(locks.entry(key).or_default())
-        };
-        lock.lock_owned().await
+        self.locks
+            .lock(customer.map_or("", CustomerId::as_str))
+            .await
     }
 
     /// `customers/`.
