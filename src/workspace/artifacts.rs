@@ -123,23 +123,15 @@ impl Workspace {
                 Err(err) => return Err(self.io(&path)(err)),
             }
         };
-        let event = NewEvent {
+        let event = NewEvent::note(
             date,
-            event_type: "Delivery".into(),
-            title: artifact.title.clone(),
-            category: None,
-            hours: None,
-            participants: None,
-            context: None,
-            what_happened: format!(
+            "Delivery",
+            artifact.title.clone(),
+            format!(
                 "{author} produced {} and saved it as artifacts/{name}",
                 artifact.title
             ),
-            decisions: Vec::new(),
-            business_impact: None,
-            action_items: Vec::new(),
-            lessons: None,
-        };
+        );
         self.log_event_locked(customer, &event)?;
         Ok(name)
     }

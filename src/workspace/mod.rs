@@ -371,20 +371,12 @@ impl Workspace {
             return Ok(changes);
         }
         self.write(&path, &text)?;
-        let event = NewEvent {
-            date: crate::templates::today(),
-            event_type: "Update".into(),
-            title: "Customer info updated".into(),
-            category: None,
-            hours: None,
-            participants: None,
-            context: None,
-            what_happened: format!("Updated customer-info.md: {}", changes.join("; ")),
-            decisions: Vec::new(),
-            business_impact: None,
-            action_items: Vec::new(),
-            lessons: None,
-        };
+        let event = NewEvent::note(
+            crate::templates::today(),
+            "Update",
+            "Customer info updated".into(),
+            format!("Updated customer-info.md: {}", changes.join("; ")),
+        );
         self.log_event_locked(customer, &event)?;
         Ok(changes)
     }
@@ -395,9 +387,5 @@ fn event_log_title(customer: &CustomerId) -> String {
 }
 
 fn event_log_template(customer: &CustomerId) -> String {
-    format!(
-        "{}\n\n{}\n\n| Date | Action Item | Owner | Due | Status |\n|------|-------------|-------|-----|--------|\n\n## Events\n",
-        event_log_title(customer),
-        event_log::ACTION_ITEMS_HEADING
-    )
+    event_log::empty_log(&event_log_title(customer))
 }
