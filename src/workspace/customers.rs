@@ -57,13 +57,8 @@ impl Workspace {
     /// ids are left alone).
     pub fn customers(&self) -> Result<Vec<CustomerId>, WorkspaceError> {
         let dir = self.customers_dir();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(err) => return Err(self.io(&dir)(err)),
-        };
-        let mut ids: Vec<CustomerId> = entries
-            .filter_map(Result::ok)
+        let mut ids: Vec<CustomerId> = self
+            .read_dir_optional(&dir)?
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .filter_map(|e| CustomerId::parse(&e.file_name().to_string_lossy()).ok())
             .collect();

@@ -35,6 +35,19 @@ impl Workspace {
         }
     }
 
+    /// The folder's readable entries; none if there is no such folder.
+    pub(super) fn read_dir_optional(
+        &self,
+        dir: &Path,
+    ) -> Result<impl Iterator<Item = std::fs::DirEntry> + use<>, WorkspaceError> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => Some(entries),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => return Err(self.io(dir)(err)),
+        };
+        Ok(entries.into_iter().flatten().filter_map(Result::ok))
+    }
+
     /// Replaces the file with `text`, atomically.
     pub(super) fn write(&self, path: &Path, text: &str) -> Result<(), WorkspaceError> {
         atomic::write_atomic_failing(path, text.as_bytes(), self.take_fault())
