@@ -10,7 +10,7 @@ use crate::limits::Limits;
 use crate::model::{ChatModel, ModelError, OpenAiModel};
 use crate::prompt::{PromptError, Prompts};
 use crate::session::SessionStore;
-use crate::session_locks::SessionLocks;
+use crate::keyed_lock::KeyedLocks;
 use crate::templates::{TemplateError, Templates};
 use crate::workspace::{FileSessions, Workspace};
 
@@ -27,7 +27,7 @@ pub struct AppState {
     /// Where conversations are kept (transcript files in the workspace).
     pub sessions: Arc<dyn SessionStore>,
     /// One turn at a time per session.
-    pub session_locks: Arc<SessionLocks>,
+    pub session_locks: Arc<KeyedLocks>,
     /// The customer workspace.
     pub workspace: Arc<Workspace>,
     /// Request and turn limits.

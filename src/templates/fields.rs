@@ -1,6 +1,7 @@
 //! Field checking for output templates: schema violations as a list of errors with
 //! JSON paths, and filling absent optional fields with null so templates can test them.
 
+use jsonschema::ValidationError;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
 
@@ -54,41 +55,51 @@ pub(super) fn check(validator: &jsonschema::Validator, fields: &Value) -> Vec<Fi
     let mut errors: Vec<FieldError> = validator
         .iter_errors(fields)
         .take(MAX_ERRORS)
-        .map(|err| {
-            let at = err.instance_path().to_string();
-            match err.kind() {
-                ValidationErrorKind::Required { property } => FieldError {
-                    path: format!("{at}/{}", property.as_str().unwrap_or_default()),
-                    kind: FieldErrorKind::Missing,
-                },
-                ValidationErrorKind::AdditionalProperties { unexpected } => FieldError::invalid(
-                    at,
-                    format!(
-                        "unexpected field(s) {}; remove them or use the fields the template declares",
-                        unexpected.join(", ")
-                    ),
-                ),
-                ValidationErrorKind::Enum { options } => FieldError::invalid(
-                    at,
-                    format!(
-                        "{} is not allowed; use one of: {}",
-                        err.instance(),
-                        options
-                            .as_array()
-                            .map(|values| values
-                                .iter()
-                                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                                .collect::<Vec<_>>()
-                                .join(", "))
-                            .unwrap_or_default()
-                    ),
-                ),
-                _ => FieldError::invalid(at, err.to_string()),
-            }
-        })
+        .map(|err| field_error(&err))
         .collect();
     errors.sort_by_key(|e| !matches!(e.kind, FieldErrorKind::Missing));
     errors
+}
+
+/// One violation in words the model can act on.
+fn field_error(err: &ValidationError<'_>) -> FieldError {
+    let at = err.instance_path().to_string();
+    match err.kind() {
+        ValidationErrorKind::Required { property } => FieldError {
+            path: format!("{at}/{}", property.as_str().unwrap_or_default()),
+            kind: FieldErrorKind::Missing,
+        },
+        ValidationErrorKind::AdditionalProperties { unexpected } => FieldError::invalid(
+            at,
+            format!(
+                "unexpected field(s) {}; remove them or use the fields the template declares",
+                unexpected.join(", ")
+            ),
+        ),
+        ValidationErrorKind::Enum { options } => FieldError::invalid(
+            at,
+            format!(
+                "{} is not allowed; use one of: {}",
+                err.instance(),
+                list(options)
+            ),
+        ),
+        _ => FieldError::invalid(at, err.to_string()),
+    }
+}
+
+/// An enum's allowed values, comma separated (strings without quotes).
+fn list(options: &Value) -> String {
+    options
+        .as_array()
+        .map(|values| {
+            values
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 /// Removes null members of objects, recursively: models often send `null` for an

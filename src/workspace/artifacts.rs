@@ -2,6 +2,7 @@
 //! convention's header block. A second one on the same day gets a new name; an
 //! existing file is never replaced.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -64,6 +65,24 @@ fn header_field(text: &str, name: &str) -> Option<String> {
         .map(|value| value.trim().to_string())
 }
 
+/// What the listing shows of a saved document: its title (the first `# `
+/// heading, else its name), header fields and size.
+fn summary(name: ArtifactName, text: &str) -> ArtifactSummary {
+    ArtifactSummary {
+        title: text
+            .lines()
+            .find_map(|l| l.strip_prefix("# "))
+            .unwrap_or(name.as_str())
+            .trim()
+            .to_string(),
+        kind: header_field(text, "Type"),
+        status: header_field(text, "Status"),
+        created: header_field(text, "Created"),
+        bytes: text.len() as u64,
+        name,
+    }
+}
+
 impl Workspace {
     /// Saves a rendered document under a fresh name and logs a Delivery event.
     pub async fn save_artifact(
@@ -85,6 +104,7 @@ impl Workspace {
         .await
     }
 
+    /// [`Workspace::save_artifact`], with the customer's lock held.
     fn save_artifact_locked(
         &self,
         customer: &CustomerId,
@@ -102,8 +122,30 @@ impl Workspace {
             slugify(&artifact.template, 60)
         );
         let text = document(customer, artifact, kind, author, &date);
+        let name = self.create_fresh(&dir, &base, &text)?;
+        let event = NewEvent::note(
+            date,
+            "Delivery",
+            artifact.title.clone(),
+            format!(
+                "{author} produced {} and saved it as artifacts/{name}",
+                artifact.title
+            ),
+        );
+        self.log_event_locked(customer, &event)?;
+        Ok(name)
+    }
+
+    /// Writes `text` as `<base>.md` in `dir`, or as `<base>-2.md`, `-3`...
+    /// when that name is taken; never replaces a file.
+    fn create_fresh(
+        &self,
+        dir: &Path,
+        base: &str,
+        text: &str,
+    ) -> Result<ArtifactName, WorkspaceError> {
         let mut attempt = 1;
-        let name = loop {
+        loop {
             let candidate = if attempt == 1 {
                 format!("{base}.md")
             } else {
@@ -116,45 +158,21 @@ impl Workspace {
                 None => atomic::create_new_atomic(&path, text.as_bytes()),
             };
             match result {
-                Ok(()) => break name,
+                Ok(()) => return Ok(name),
                 Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
                     attempt += 1;
                 }
                 Err(err) => return Err(self.io(&path)(err)),
             }
-        };
-        let event = NewEvent {
-            date,
-            event_type: "Delivery".into(),
-            title: artifact.title.clone(),
-            category: None,
-            hours: None,
-            participants: None,
-            context: None,
-            what_happened: format!(
-                "{author} produced {} and saved it as artifacts/{name}",
-                artifact.title
-            ),
-            decisions: Vec::new(),
-            business_impact: None,
-            action_items: Vec::new(),
-            lessons: None,
-        };
-        self.log_event_locked(customer, &event)?;
-        Ok(name)
+        }
     }
 
     /// The customer's saved documents, by name.
     pub fn artifacts(&self, customer: &CustomerId) -> Result<Vec<ArtifactSummary>, WorkspaceError> {
         let dir = self.existing(customer)?.join(ARTIFACTS_DIR);
         self.check_no_link(&dir)?;
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(err) => return Err(self.io(&dir)(err)),
-        };
         let mut out = Vec::new();
-        for entry in entries.filter_map(Result::ok) {
+        for entry in self.read_dir_optional(&dir)? {
             let Ok(name) = ArtifactName::parse(&entry.file_name().to_string_lossy()) else {
                 continue; // files a person put there under other names are left alone
             };
@@ -162,19 +180,7 @@ impl Workspace {
                 continue;
             }
             let text = self.read_optional(&entry.path())?;
-            out.push(ArtifactSummary {
-                title: text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("# "))
-                    .unwrap_or(name.as_str())
-                    .trim()
-                    .to_string(),
-                kind: header_field(&text, "Type"),
-                status: header_field(&text, "Status"),
-                created: header_field(&text, "Created"),
-                bytes: text.len() as u64,
-                name,
-            });
+            out.push(summary(name, &text));
         }
         out.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
         Ok(out)

@@ -4,22 +4,14 @@
 
 use std::fmt::Write as _;
 
-use super::{CustomerId, Workspace, WorkspaceError, info, metrics};
+use super::event_log::{ActionItem, Event, EventLog};
+use super::metrics::{self, Engagement};
+use super::{CustomerId, Workspace, WorkspaceError, info};
 
 /// Most recent events shown.
 const RECENT_EVENTS: usize = 5;
 /// Longest excerpt of an event's "What Happened".
 const EVENT_EXCERPT_CHARS: usize = 400;
-
-fn excerpt(text: &str, max: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let cut: String = flat.chars().take(max).collect();
-        format!("{}…", cut.trim_end())
-    }
-}
 
 impl Workspace {
     /// The customer's context as markdown, at most `budget` characters, or `None`
@@ -34,120 +26,162 @@ impl Workspace {
         }
         let info_text = self.info(customer)?;
         let log = self.event_log(customer)?;
-        let summary = metrics::summarize(&log.events);
+        Ok(Some(render(&info_text, &log, budget)))
+    }
+}
 
-        let mut parts: Vec<String> = Vec::new();
-        let mut facts = String::from("### Engagement facts (customer-info.md)\n");
-        let known = info::facts(&info_text);
-        if known.is_empty() {
-            facts.push_str("- Nothing recorded yet: ask for scope, hours, rate, client PMs, maturity and relationship health.\n");
-        }
-        for (name, value) in known {
-            let _ = writeln!(facts, "- {name}: {}", excerpt(&value, 300));
-        }
-        for pm in info::client_team(&info_text) {
-            let _ = writeln!(
-                facts,
-                "- Client PM: {} ({}; {})",
-                pm.name, pm.role, pm.level
-            );
-        }
-        parts.push(facts);
+/// The context's sections, most important first, cut to `budget`.
+fn render(info_text: &str, log: &EventLog, budget: usize) -> String {
+    let summary = metrics::summarize(&log.events);
+    let parts = [
+        Some(facts(info_text)),
+        open_action_items(&log.action_items),
+        recent_events(&log.events),
+        Some(engagement_metrics(&summary)),
+    ];
+    cut_to_budget(parts.into_iter().flatten(), budget)
+}
 
-        let open: Vec<_> = log.action_items.iter().filter(|i| i.is_open()).collect();
-        if !open.is_empty() {
-            let mut items = String::from("### Open action items\n");
-            for item in open {
-                let _ = writeln!(
-                    items,
-                    "- {} (owner {}, due {}, {})",
-                    excerpt(&item.item, 160),
-                    item.owner,
-                    item.due,
-                    item.status
-                );
-            }
-            parts.push(items);
-        }
+/// The facts and client PMs from `customer-info.md`, or a prompt to ask for them.
+fn facts(info_text: &str) -> String {
+    let mut out = String::from("### Engagement facts (customer-info.md)\n");
+    let known = info::facts(info_text);
+    if known.is_empty() {
+        out.push_str("- Nothing recorded yet: ask for scope, hours, rate, client PMs, maturity and relationship health.\n");
+    }
+    for (name, value) in known {
+        let _ = writeln!(out, "- {name}: {}", excerpt(&value, 300));
+    }
+    for pm in info::client_team(info_text) {
+        let _ = writeln!(out, "- Client PM: {} ({}; {})", pm.name, pm.role, pm.level);
+    }
+    out
+}
 
-        if !log.events.is_empty() {
-            let mut events = String::from("### Recent events (newest first)\n");
-            for event in log.events.iter().take(RECENT_EVENTS) {
-                let what = event
-                    .fields
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case("What Happened"))
-                    .map(|(_, v)| excerpt(v, EVENT_EXCERPT_CHARS))
-                    .unwrap_or_default();
-                let mut tags = Vec::new();
-                if let Some(category) = event.category {
-                    tags.push(category.name().to_string());
-                }
-                if let Some(hours) = event.hours {
-                    tags.push(format!("{hours} h"));
-                }
-                let _ = writeln!(
-                    events,
-                    "- [{}] {}: {}{}{}",
-                    event.date.as_deref().unwrap_or("undated"),
-                    event.event_type,
-                    event.title,
-                    if tags.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", tags.join(", "))
-                    },
-                    if what.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" — {what}")
-                    }
-                );
-            }
-            parts.push(events);
-        }
+/// The items still open, if any.
+fn open_action_items(items: &[ActionItem]) -> Option<String> {
+    let open: Vec<_> = items.iter().filter(|i| i.is_open()).collect();
+    if open.is_empty() {
+        return None;
+    }
+    let mut out = String::from("### Open action items\n");
+    for item in open {
+        let _ = writeln!(
+            out,
+            "- {} (owner {}, due {}, {})",
+            excerpt(&item.item, 160),
+            item.owner,
+            item.due,
+            item.status
+        );
+    }
+    Some(out)
+}
 
-        let overall = &summary.overall;
-        let mut numbers =
-            String::from("### Engagement metrics (from categorized hours in the event log)\n");
-        if overall.total_hours > 0.0 {
-            let _ = writeln!(
-                numbers,
-                "- Overall: {} h; strategic {}% vs tactical {}% (Tactical {}%, Operational {}%, Strategic {}%, Capability Building {}%)",
-                overall.total_hours,
-                overall.strategic_pct,
-                overall.tactical_pct,
-                overall.percent["tactical"],
-                overall.percent["operational"],
-                overall.percent["strategic"],
-                overall.percent["capability_building"],
-            );
-            for week in summary.weeks.iter().rev().take(4) {
-                let _ = writeln!(
-                    numbers,
-                    "- {}: {} h, {}% strategic",
-                    week.week, week.allocation.total_hours, week.allocation.strategic_pct
-                );
-            }
-        } else {
-            numbers.push_str("- No categorized hours logged yet.\n");
-        }
-        parts.push(numbers);
+/// The newest events, one line each, if there are any.
+fn recent_events(events: &[Event]) -> Option<String> {
+    if events.is_empty() {
+        return None;
+    }
+    let mut out = String::from("### Recent events (newest first)\n");
+    for event in events.iter().take(RECENT_EVENTS) {
+        let _ = writeln!(out, "{}", event_line(event));
+    }
+    Some(out)
+}
 
-        let mut out = String::new();
-        for part in parts {
-            if out.len() + part.len() > budget {
-                let room = budget.saturating_sub(out.len());
-                let cut: String = part.chars().take(room.saturating_sub(16)).collect();
-                if !cut.is_empty() {
-                    out.push_str(&cut);
-                }
-                out.push_str("\n(truncated)\n");
-                break;
-            }
-            out.push_str(&part);
-            out.push('\n');
+/// `- [date] Type: Title (category, hours) — what happened`.
+fn event_line(event: &Event) -> String {
+    let what = event
+        .fields
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("What Happened"))
+        .map(|(_, v)| excerpt(v, EVENT_EXCERPT_CHARS))
+        .unwrap_or_default();
+    let mut tags = Vec::new();
+    if let Some(category) = event.category {
+        tags.push(category.name().to_string());
+    }
+    if let Some(hours) = event.hours {
+        tags.push(format!("{hours} h"));
+    }
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", tags.join(", "))
+    };
+    let what = if what.is_empty() {
+        String::new()
+    } else {
+        format!(" — {what}")
+    };
+    let date = event.date.as_deref().unwrap_or("undated");
+    format!(
+        "- [{date}] {}: {}{tags}{what}",
+        event.event_type, event.title
+    )
+}
+
+/// The strategic vs tactical ratio overall and for the last four weeks.
+fn engagement_metrics(summary: &Engagement) -> String {
+    let overall = &summary.overall;
+    let mut out =
+        String::from("### Engagement metrics (from categorized hours in the event log)\n");
+    if !has_hours(summary) {
+        out.push_str("- No categorized hours logged yet.\n");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "- Overall: {} h; strategic {}% vs tactical {}% (Tactical {}%, Operational {}%, Strategic {}%, Capability Building {}%)",
+        overall.total_hours,
+        overall.strategic_pct,
+        overall.tactical_pct,
+        overall.percent["tactical"],
+        overall.percent["operational"],
+        overall.percent["strategic"],
+        overall.percent["capability_building"],
+    );
+    for week in summary.weeks.iter().rev().take(4) {
+        let _ = writeln!(
+            out,
+            "- {}: {} h, {}% strategic",
+            week.week, week.allocation.total_hours, week.allocation.strategic_pct
+        );
+    }
+    out
+}
+
+/// Whether any categorized hours were logged.
+fn has_hours(summary: &Engagement) -> bool {
+    summary.overall.total_hours > 0.0
+}
+
+/// The parts, each followed by a blank line, until the next would pass
+/// `budget`: that one is cut short and marked `(truncated)`, and the rest left out.
+fn cut_to_budget(parts: impl Iterator<Item = String>, budget: usize) -> String {
+    let mut out = String::new();
+    for part in parts {
+        if out.len() + part.len() > budget {
+            let room = budget.saturating_sub(out.len());
+            let cut: String = part.chars().take(room.saturating_sub(16)).collect();
+            out.push_str(&cut);
+            out.push_str("\n(truncated)\n");
+            break;
         }
-        Ok(Some(out.trim_end().to_string()))
+        out.push_str(&part);
+        out.push('\n');
+    }
+    out.trim_end().to_string()
+}
+
+/// `text` on one line, cut to `max` characters with an ellipsis.
+fn excerpt(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{}…", cut.trim_end())
     }
 }

@@ -74,20 +74,26 @@ pub fn client_team(text: &str) -> Vec<ClientPm> {
     section_lines(text, CLIENT_TEAM_HEADING)
         .into_iter()
         .filter_map(|(_, line)| row(line))
-        .map(|cells| ClientPm {
-            name: cells[0].clone(),
-            role: cells.get(1).cloned().unwrap_or_default(),
-            level: cells.get(2).cloned().unwrap_or_default(),
-        })
+        .map(|cells| client_pm(&cells))
         .collect()
 }
 
+/// A table row's cells; `None` for other lines and the header.
 fn row(line: &str) -> Option<Vec<String>> {
     let cells = table_cells(line)?;
     let header = cells
         .first()
         .is_some_and(|c| c.eq_ignore_ascii_case("name"));
     (!header && !cells.is_empty()).then_some(cells)
+}
+
+/// The client PM in a row's (non-empty) cells.
+fn client_pm(cells: &[String]) -> ClientPm {
+    ClientPm {
+        name: cells[0].clone(),
+        role: cells.get(1).cloned().unwrap_or_default(),
+        level: cells.get(2).cloned().unwrap_or_default(),
+    }
 }
 
 /// Lines of a `## ` section (after its heading), with their indices.
@@ -115,29 +121,40 @@ pub fn set_fact(text: &str, fact: &Fact) -> (String, Option<String>) {
     let value = one_line(&fact.value);
     let new_line = format!("- **{}**: {value}", fact.name);
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    if let Some((i, previous)) = lines.iter().enumerate().find_map(|(i, line)| {
-        let c = FIELD_LINE.captures(line)?;
-        c[1].trim()
-            .eq_ignore_ascii_case(fact.name)
-            .then(|| (i, c[2].trim().to_string()))
-    }) {
+    if let Some((i, previous)) = find_fact(&lines, fact.name) {
         lines[i] = new_line;
         let previous = (!previous.is_empty()).then_some(previous);
         return (join(lines), previous);
     }
     let section = section_lines(text, fact.section);
+    add_fact_line(&mut lines, &section, fact.section, new_line);
+    (join(lines), None)
+}
+
+/// The index and value of the first `**name**: value` line (name ignoring case).
+fn find_fact(lines: &[String], name: &str) -> Option<(usize, String)> {
+    lines.iter().enumerate().find_map(|(i, line)| {
+        let c = FIELD_LINE.captures(line)?;
+        c[1].trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| (i, c[2].trim().to_string()))
+    })
+}
+
+/// Puts `line` after the section's last non-blank line, at its start when it
+/// is all blank, or under a new `heading` at the end when there is no section.
+fn add_fact_line(lines: &mut Vec<String>, section: &[(usize, &str)], heading: &str, line: String) {
     match section.iter().rev().find(|(_, l)| !l.trim().is_empty()) {
-        Some((i, _)) => lines.insert(i + 1, new_line),
+        Some((i, _)) => lines.insert(i + 1, line),
         None => match section.first() {
-            Some((i, _)) => lines.insert(*i, new_line),
+            Some((i, _)) => lines.insert(*i, line),
             None => {
                 lines.push(String::new());
-                lines.push(fact.section.to_string());
-                lines.push(new_line);
+                lines.push(heading.to_string());
+                lines.push(line);
             }
         },
     }
-    (join(lines), None)
 }
 
 /// Adds or replaces (by name, ignoring case) a Client Team row. Returns the new
@@ -151,49 +168,50 @@ pub fn upsert_client_pm(text: &str, pm: &ClientPm) -> (String, Option<ClientPm>)
             .eq_ignore_ascii_case(pm.name.trim())
             .then_some((*i, cells))
     });
-    // A role or level left empty keeps what the row had.
-    let keep = |given: &str, column: usize| match (&existing, given.trim().is_empty()) {
-        (Some((_, cells)), true) => cells.get(column).cloned().unwrap_or_default(),
+    let new_row = pm_row(pm, existing.as_ref().map(|(_, cells)| cells.as_slice()));
+    if let Some((i, cells)) = existing {
+        lines[i] = new_row;
+        return (join(lines), Some(client_pm(&cells)));
+    }
+    add_pm_row(&mut lines, &section, new_row);
+    (join(lines), None)
+}
+
+/// The row for `pm`; a role or level left empty keeps what the `existing`
+/// row had.
+fn pm_row(pm: &ClientPm, existing: Option<&[String]>) -> String {
+    let keep = |given: &str, column: usize| match (existing, given.trim().is_empty()) {
+        (Some(cells), true) => cells.get(column).cloned().unwrap_or_default(),
         _ => given.to_string(),
     };
-    let new_row = format!(
+    format!(
         "| {} | {} | {} |",
         one_line(&pm.name),
         one_line(&keep(&pm.role, 1)),
         one_line(&keep(&pm.level, 2))
-    );
-    if let Some((i, cells)) = existing {
-        lines[i] = new_row;
-        let previous = ClientPm {
-            name: cells[0].clone(),
-            role: cells.get(1).cloned().unwrap_or_default(),
-            level: cells.get(2).cloned().unwrap_or_default(),
-        };
-        return (join(lines), Some(previous));
-    }
-    match section
+    )
+}
+
+/// Puts `row` after the table's last row, or starts the table (and the
+/// section, if there is none).
+fn add_pm_row(lines: &mut Vec<String>, section: &[(usize, &str)], row: String) {
+    if let Some((i, _)) = section
         .iter()
         .rev()
         .find(|(_, l)| l.trim_start().starts_with('|'))
     {
-        Some((i, _)) => lines.insert(i + 1, new_row),
-        None => {
-            let at = section.first().map_or(lines.len(), |(i, _)| *i);
-            let block = [
-                "| Name | Role | Level |",
-                "|------|------|-------|",
-                &new_row,
-            ];
-            if section.is_empty() {
-                lines.push(String::new());
-                lines.push(CLIENT_TEAM_HEADING.to_string());
-            }
-            for (n, line) in block.iter().enumerate() {
-                lines.insert(at.min(lines.len()) + n, (*line).to_string());
-            }
-        }
+        lines.insert(i + 1, row);
+        return;
     }
-    (join(lines), None)
+    let at = section.first().map_or(lines.len(), |(i, _)| *i);
+    let block = ["| Name | Role | Level |", "|------|------|-------|", &row];
+    if section.is_empty() {
+        lines.push(String::new());
+        lines.push(CLIENT_TEAM_HEADING.to_string());
+    }
+    for (n, line) in block.iter().enumerate() {
+        lines.insert(at.min(lines.len()) + n, (*line).to_string());
+    }
 }
 
 fn join(lines: Vec<String>) -> String {

@@ -1,0 +1,68 @@
+//! Customer folders: made from the templates on first use (missing files filled
+//! in, existing ones never replaced), and listed.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::events::event_log_title;
+use super::{
+    ARTIFACTS_DIR, CustomerId, EVENT_LOG_FILE, INFO_FILE, SESSIONS_DIR, Workspace, WorkspaceError,
+    event_log, info,
+};
+use crate::atomic;
+
+impl Workspace {
+    /// Creates the customer's folder from the templates on first use; fills in
+    /// any missing file of an existing folder, never replacing one.
+    pub async fn ensure_customer(
+        self: &Arc<Self>,
+        customer: &CustomerId,
+    ) -> Result<(), WorkspaceError> {
+        let id = customer.clone();
+        self.locked(Some(customer), move |ws| ws.ensure_customer_locked(&id))
+            .await
+    }
+
+    /// [`Workspace::ensure_customer`], with the customer's lock held.
+    pub(super) fn ensure_customer_locked(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<(), WorkspaceError> {
+        let dir = self.customer_dir(customer);
+        self.check_no_link(&dir)?;
+        for sub in [ARTIFACTS_DIR, SESSIONS_DIR] {
+            let path = dir.join(sub);
+            self.check_no_link(&path)?;
+            std::fs::create_dir_all(&path).map_err(self.io(&path))?;
+        }
+        let info = info::template(customer.as_str());
+        self.create_if_missing(&dir.join(INFO_FILE), &info)?;
+        let log = event_log::empty_log(&event_log_title(customer));
+        self.create_if_missing(&dir.join(EVENT_LOG_FILE), &log)
+    }
+
+    /// Writes `text` to `path` unless a file is there already.
+    fn create_if_missing(&self, path: &Path, text: &str) -> Result<(), WorkspaceError> {
+        self.check_no_link(path)?;
+        if path.exists() {
+            return Ok(());
+        }
+        match atomic::create_new_atomic(path, text.as_bytes()) {
+            Err(err) if err.kind() != std::io::ErrorKind::AlreadyExists => Err(self.io(path)(err)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every customer with a folder, by id (folders whose names are not valid
+    /// ids are left alone).
+    pub fn customers(&self) -> Result<Vec<CustomerId>, WorkspaceError> {
+        let dir = self.customers_dir();
+        let mut ids: Vec<CustomerId> = self
+            .read_dir_optional(&dir)?
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| CustomerId::parse(&e.file_name().to_string_lossy()).ok())
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+}
