@@ -6,11 +6,11 @@ use std::sync::Arc;
 use crate::agent::Agent;
 use crate::capability::{CapabilityError, CapabilitySet};
 use crate::config::Config;
+use crate::keyed_lock::KeyedLocks;
 use crate::limits::Limits;
 use crate::model::{ChatModel, ModelError, OpenAiModel};
 use crate::prompt::{PromptError, Prompts};
 use crate::session::SessionStore;
-use crate::keyed_lock::KeyedLocks;
 use crate::templates::{TemplateError, Templates};
 use crate::workspace::{FileSessions, Workspace};
 

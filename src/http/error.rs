@@ -45,7 +45,9 @@ pub enum ApiError {
     /// 415: the body is not declared as JSON.
     #[error("expected a JSON body with content-type application/json")]
     UnsupportedMediaType,
-    /// 502: the model upstream failed.
+    /// 502: the model upstream failed (`upstream_too_large` when its answer
+    /// passed the size limit); 503 with `Retry-After` when it is rate limited
+    /// for longer than we wait.
     #[error(transparent)]
     Model(ModelError),
     /// 502: the model kept calling tools past the step limit, or said nothing.
@@ -80,6 +82,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Model(ModelError::RateLimited { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Model(_) | ApiError::ModelBehaviour(_) => StatusCode::BAD_GATEWAY,
             ApiError::NoModel => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TemplateNotFilled(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -99,6 +102,8 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Model(ModelError::TooLarge { .. }) => "upstream_too_large",
+            ApiError::Model(ModelError::RateLimited { .. }) => "upstream_rate_limited",
             ApiError::Model(_) => "upstream_error",
             ApiError::ModelBehaviour(_) => "model_error",
             ApiError::NoModel => "no_model",
@@ -178,13 +183,36 @@ impl ErrorCause {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut response = (self.status(), axum::Json(self.body())).into_response();
+impl ApiError {
+    /// Seconds a client should wait before trying again, when we know.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Model(ModelError::RateLimited { retry_after }) => {
+                Some(retry_after.as_secs().max(1))
+            }
+            _ => None,
+        }
+    }
+
+    /// A response with `body`, this error's status, its `Retry-After` if any,
+    /// and its cause for the logging layer.
+    pub fn respond_with(&self, body: serde_json::Value) -> Response {
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         if let Some(cause) = self.cause() {
             response.extensions_mut().insert(cause);
         }
         response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.respond_with(self.body())
     }
 }
 

@@ -63,6 +63,20 @@ pub enum Step {
     /// 200 with this exact JSON body (non-streaming) — escape hatch. Sent as
     /// `application/json` even when the request asked to stream.
     Raw(Value),
+    /// The inner step's response with these headers added (e.g. `retry-after`).
+    WithHeaders {
+        /// Header names and values.
+        headers: Vec<(&'static str, String)>,
+        /// The reply.
+        step: Box<Step>,
+    },
+    /// 200 whose body is an answer that never closes its content string: about
+    /// `bytes` bytes in 64 KiB frames (or without end, for `None`), as JSON or,
+    /// when the request streams, as one SSE event that never ends.
+    Flood {
+        /// How much to send; `None` never stops.
+        bytes: Option<usize>,
+    },
 }
 
 /// One scripted tool call of a [`Step::ToolCalls`] reply.
@@ -329,6 +343,28 @@ async fn chat_completions(
                 step = *inner_step;
             }
             Step::Error { status, body } => return error_response(status, body),
+            Step::WithHeaders {
+                headers,
+                step: inner_step,
+            } => {
+                let mut response = Box::pin(respond_boxed(
+                    Arc::clone(&inner),
+                    request.clone(),
+                    request_number,
+                    *inner_step,
+                ))
+                .await;
+                for (name, value) in headers {
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        response.headers_mut().insert(name, value);
+                    }
+                }
+                return response;
+            }
+            Step::Flood { bytes } => {
+                let streaming = request.get("stream") == Some(&Value::Bool(true));
+                return flood_response(bytes, streaming);
+            }
             Step::Raw(value) => return json_response(StatusCode::OK, &value),
             Step::Text(content) => {
                 let reply = Reply {
@@ -360,6 +396,76 @@ async fn chat_completions(
             }
         }
     }
+}
+
+/// Answers `step` as if it were the next scripted one (for wrappers).
+async fn respond_boxed(
+    inner: Arc<Mutex<Inner>>,
+    request: Value,
+    request_number: usize,
+    step: Step,
+) -> Response {
+    let (chunk_size, delay, finished) = {
+        let guard = lock(&inner);
+        (
+            guard.chunk_size,
+            guard.chunk_delay,
+            Arc::clone(&guard.streams_finished),
+        )
+    };
+    match step {
+        Step::Error { status, body } => error_response(status, body),
+        Step::Raw(value) => json_response(StatusCode::OK, &value),
+        Step::Text(content) => Reply {
+            content: Some(content),
+            calls: Vec::new(),
+            finish_reason: "stop",
+        }
+        .respond(
+            &request,
+            request_number,
+            StreamOptions {
+                chunk_size,
+                delay,
+                limit: None,
+                finished,
+            },
+        ),
+        other => error_response(500, format!("fake upstream: cannot wrap {other:?}")),
+    }
+}
+
+/// A 200 answer whose content never closes: `bytes` of it, or endless.
+fn flood_response(bytes: Option<usize>, streaming: bool) -> Response {
+    const FRAME: usize = 64 * 1024;
+    let head = if streaming {
+        r#"data: {"id":"x","object":"chat.completion.chunk","created":0,"model":"m","choices":[{"index":0,"delta":{"content":""#
+    } else {
+        r#"{"id":"x","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":""#
+    };
+    let frames = bytes.map(|n| n / FRAME + 1);
+    let stream = futures::stream::unfold(0usize, move |sent| async move {
+        if frames.is_some_and(|frames| sent >= frames) {
+            return None;
+        }
+        let frame = if sent == 0 {
+            Bytes::from(head)
+        } else {
+            Bytes::from(vec![b'a'; FRAME])
+        };
+        tokio::task::yield_now().await;
+        Some((Ok::<Bytes, Infallible>(frame), sent + 1))
+    });
+    let content_type = if streaming {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    let mut response = Response::new(Body::from_stream(stream));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
 }
 
 /// How a streamed reply is sent.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use pmcoach::config::{Config, ModelConfig};
-use pmcoach::limits::Limits;
+use pmcoach::limits::{Limits, UpstreamLimits};
 use secrecy::SecretString;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -39,7 +39,15 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
             max_output_tokens: None,
             timeout: Duration::from_secs(20),
         },
-        limits: Limits::default(),
+        limits: Limits {
+            // Retries as in production, but waits of milliseconds, not seconds.
+            upstream: UpstreamLimits {
+                backoff_min_ms: 1,
+                backoff_max_ms: 10,
+                ..UpstreamLimits::default()
+            },
+            ..Limits::default()
+        },
     }
 }
 

@@ -6,6 +6,7 @@ use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+
 use serde_json::json;
 
 use crate::conversation::ConversationError;
@@ -54,11 +55,7 @@ pub(super) fn body(err: &ApiError) -> serde_json::Value {
 
 impl IntoResponse for OpenAiError {
     fn into_response(self) -> Response {
-        let mut response = (self.0.status(), axum::Json(body(&self.0))).into_response();
-        if let Some(cause) = self.0.cause() {
-            response.extensions_mut().insert(cause);
-        }
-        response
+        self.0.respond_with(body(&self.0))
     }
 }
 

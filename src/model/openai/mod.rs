@@ -3,6 +3,7 @@
 //! the wire types and the endpoint's URL and headers; the exchange itself is
 //! ours (`transport`), so retries, waits and body sizes follow our policy.
 
+mod sse;
 mod transport;
 mod wire;
 
@@ -11,7 +12,6 @@ use std::time::Duration;
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{ChatCompletionMessageToolCalls, CreateChatCompletionResponse};
 use async_trait::async_trait;
-use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use secrecy::ExposeSecret;
 
@@ -20,6 +20,7 @@ use super::{
 };
 use crate::config::ModelConfig;
 use crate::limits::UpstreamLimits;
+use sse::SseDecoder;
 use transport::Transport;
 
 /// A chat model reached over HTTP.
@@ -100,18 +101,26 @@ impl ChatModel for OpenAiModel {
 
     async fn stream(&self, request: ModelRequest) -> Result<DeltaStream, ModelError> {
         let response = self.transport.post(self.body(request, true)?).await?;
-        let events = transport::capped_stream(response, self.transport.max_body()).eventsource();
+        let mut decoder = SseDecoder::default();
+        let events =
+            transport::capped_stream(response, self.transport.max_body()).flat_map(move |chunk| {
+                let events: Vec<Result<String, ModelError>> = match chunk {
+                    Ok(bytes) => decoder.push(&bytes).into_iter().map(Ok).collect(),
+                    Err(err) => vec![Err(err)],
+                };
+                futures::stream::iter(events)
+            });
         let deltas = events
             .take_while(|event| {
-                let done = matches!(event, Ok(event) if event.data.trim() == "[DONE]");
+                let done = matches!(event, Ok(data) if data.trim() == "[DONE]");
                 futures::future::ready(!done)
             })
-            .map(|event| match event {
-                Ok(event) => serde_json::from_str::<wire::Chunk>(&event.data)
-                    .map(Delta::from)
-                    .map_err(|_| ModelError::BadResponse),
-                Err(eventsource_stream::EventStreamError::Transport(err)) => Err(err),
-                Err(_) => Err(ModelError::BadResponse),
+            .map(|event| {
+                event.and_then(|data| {
+                    serde_json::from_str::<wire::Chunk>(&data)
+                        .map(Delta::from)
+                        .map_err(|_| ModelError::BadResponse)
+                })
             });
         Ok(Box::pin(deltas))
     }
