@@ -5,6 +5,7 @@
 pub mod case;
 pub mod cassette;
 pub mod grade;
+pub mod judge;
 pub mod models;
 pub mod report;
 pub mod run;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::case::Case;
 use super::cassette;
 use super::grade::{self, Check};
+use super::judge;
 use super::models::{RecordingModel, ReplayModel, ScriptModel};
 use crate::app::{self, Loaded};
 use crate::config::Config;
@@ -215,7 +216,7 @@ impl Suite {
                     if let Some(min) = turn.expect.rubric_min_score {
                         if let Some(capability) = state.capabilities.get(&result.capability) {
                             checks.extend(
-                                grade::rubric(
+                                judge::rubric(
                                     model.as_ref(),
                                     &self.loaded.prompts,
                                     capability,
