@@ -62,10 +62,7 @@ pub(super) async fn eval(config: &Config, args: EvalArgs) -> ExitCode {
         Ok(results) => results,
         Err(message) => return bad(&message),
     };
-    let summary = report::Summary::of(
-        &results,
-        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    );
+    let summary = report::Summary::of(&results, report::millis_since(started));
     print!("{}", report::table(&results, summary));
     if let Err(message) = write_reports(&args, &results, summary) {
         return bad(&message);
