@@ -1,5 +1,6 @@
-//! `pmcoach chat`: a conversation in the terminal, one message per line on
-//! stdin, replies on stdout, tool calls and saved documents on stderr.
+//! `pmcoach chat`: a conversation in the terminal, one message per line of stdin.
+//!
+//! Replies and documents go to stdout; tool calls and saved documents to stderr.
 
 use std::io::IsTerminal;
 

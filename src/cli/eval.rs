@@ -1,5 +1,4 @@
-//! `pmcoach eval`: run the eval cases (or grade recorded transcripts), print
-//! the table and write the reports.
+//! `pmcoach eval`: run the cases (or grade transcripts), print the table, write the reports.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

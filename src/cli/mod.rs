@@ -1,5 +1,4 @@
-//! The command line: the clap types, the dispatch to one module per command,
-//! and what the commands share.
+//! The command line: the clap types, the dispatch to one module per command, shared helpers.
 
 mod capabilities;
 mod chat;

@@ -1,5 +1,4 @@
-//! `pmcoach templates` and `pmcoach render`: the output templates with an
-//! outline of their fields, and a template rendered offline from a JSON file.
+//! `pmcoach templates` (each template and its fields) and `pmcoach render` (one, offline).
 
 use std::path::Path;
 

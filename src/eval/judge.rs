@@ -1,5 +1,4 @@
-//! The LLM judge: scores a reply against the capability's quality standards,
-//! one check per standard.
+//! The LLM judge: a reply scored against each of the capability's quality standards.
 
 use serde_json::{Value, json};
 

@@ -1,6 +1,7 @@
-//! Where a case's answers come from: the [`Mode`], the model it gives each
-//! case, and what is settled once the case is over (a stale recording, an
-//! unused script, the recording to write).
+//! Where a case's answers come from: the [`Mode`] and the model it gives each case.
+//!
+//! Once the case is over the mode settles it: a stale recording or an unused
+//! script fails it, and a recording is written.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,6 +1,7 @@
-//! Running cases: each in its own temporary workspace, against the model its
-//! mode gives it, turn by turn through the same conversation service the
-//! server uses, grading each turn as it goes.
+//! Running cases: each in its own workspace, turn by turn, graded as it goes.
+//!
+//! A case talks to the model its mode gives it, through the same conversation
+//! service the server uses.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -162,9 +163,8 @@ impl CaseRun<'_> {
         for (i, turn) in self.case.turns.iter().enumerate() {
             let number = i + 1;
             let before = self.sandbox.event_count(&self.state);
-            match conversation::run_turn(&self.state, self.request(i, turn, session_id.clone()))
-                .await
-            {
+            let request = self.request(i, turn, session_id.clone());
+            match conversation::run_turn(&self.state, request).await {
                 Ok(result) => {
                     tally.tokens += result.usage.total_tokens;
                     session_id = Some(result.session_id.clone());

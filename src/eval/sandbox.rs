@@ -1,5 +1,4 @@
-//! A case's own temporary workspace: its customer's fixture copied in, and the
-//! event log read around each turn to see what the turn added.
+//! A case's own temporary workspace: its fixture, and the events each turn adds.
 
 use std::path::Path;
 

@@ -1,5 +1,4 @@
-//! Grading recorded session files (as the workspace writes them) instead of
-//! running cases: `pmcoach eval --transcripts DIR`.
+//! Grading recorded session files instead of running cases (`eval --transcripts DIR`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -1,5 +1,4 @@
-//! Grading a filled template: the document was made (and saved when it must
-//! be), and its fields hold the expected values.
+//! Grading a filled template: made, saved when it must be, with the expected fields.
 
 use serde_json::Value;
 

@@ -1,5 +1,4 @@
-//! Grading the customer's event log: the turn logged an event of the expected
-//! category, type and title.
+//! Grading the event log: the turn logged an event of the expected category, type, title.
 
 use super::Check;
 use crate::eval::case::EventExpect;

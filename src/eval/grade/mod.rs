@@ -1,5 +1,6 @@
-//! Graders: expectations checked against what a turn did, and the leak check
-//! every reply gets. The LLM judge is `eval::judge`.
+//! Graders: a turn's expectations, and the leak check every reply gets.
+//!
+//! The LLM judge is `eval::judge`.
 
 mod document;
 mod event;
