@@ -137,47 +137,11 @@ impl Config {
         explicit_file: Option<&Path>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
+        // A variable set to blanks counts as unset.
         let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-        let named = explicit_file
-            .map(Path::to_path_buf)
-            .or_else(|| env("PMCOACH_CONFIG").map(PathBuf::from));
-        let file = match named {
-            Some(path) => read_file(&path)?,
-            None => {
-                let path = PathBuf::from(DEFAULT_CONFIG_FILE);
-                if path.exists() {
-                    read_file(&path)?
-                } else {
-                    FileConfig::default()
-                }
-            }
-        };
-
-        let mut limits = file.limits;
-        if let Some(steps) = parse_env(&env, "PMCOACH_MAX_STEPS")? {
-            limits.max_steps = steps;
-        }
-
-        let model = ModelConfig {
-            base_url: env("PMCOACH_BASE_URL")
-                .or_else(|| env("OPENAI_BASE_URL"))
-                .or(file.model.base_url)
-                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
-            api_key: env("PMCOACH_API_KEY")
-                .or_else(|| env("OPENAI_API_KEY"))
-                .or(file.model.api_key)
-                .map(SecretString::from),
-            model: env("PMCOACH_MODEL").or(file.model.model),
-            temperature: parse_env(&env, "PMCOACH_TEMPERATURE")?.or(file.model.temperature),
-            max_output_tokens: parse_env(&env, "PMCOACH_MAX_OUTPUT_TOKENS")?
-                .or(file.model.max_output_tokens),
-            timeout: Duration::from_secs(
-                parse_env(&env, "PMCOACH_TIMEOUT_SECS")?
-                    .or(file.model.timeout_secs)
-                    .unwrap_or(120),
-            ),
-        };
-
+        let file = config_file(explicit_file, &env)?;
+        let limits = limits(file.limits, &env)?;
+        let model = model_config(file.model, &env)?;
         Ok(Config {
             listen: parse_env(&env, "PMCOACH_LISTEN")?
                 .or(file.listen)
@@ -197,6 +161,62 @@ impl Config {
             limits,
         })
     }
+}
+
+/// The file named by the argument or `PMCOACH_CONFIG`, else `pmcoach.toml`
+/// when it exists, else an empty one.
+fn config_file(
+    explicit_file: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<FileConfig, ConfigError> {
+    let named = explicit_file
+        .map(Path::to_path_buf)
+        .or_else(|| env("PMCOACH_CONFIG").map(PathBuf::from));
+    match named {
+        Some(path) => read_file(&path),
+        None => {
+            let path = PathBuf::from(DEFAULT_CONFIG_FILE);
+            if path.exists() {
+                read_file(&path)
+            } else {
+                Ok(FileConfig::default())
+            }
+        }
+    }
+}
+
+/// The file's limits, with `PMCOACH_MAX_STEPS` over them.
+fn limits(mut limits: Limits, env: &dyn Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> {
+    if let Some(steps) = parse_env(env, "PMCOACH_MAX_STEPS")? {
+        limits.max_steps = steps;
+    }
+    Ok(limits)
+}
+
+/// The model upstream: each setting from our variable, then the OpenAI SDKs'
+/// one where there is one, then the file, then the default.
+fn model_config(
+    file: FileModel,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ModelConfig, ConfigError> {
+    Ok(ModelConfig {
+        base_url: env("PMCOACH_BASE_URL")
+            .or_else(|| env("OPENAI_BASE_URL"))
+            .or(file.base_url)
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+        api_key: env("PMCOACH_API_KEY")
+            .or_else(|| env("OPENAI_API_KEY"))
+            .or(file.api_key)
+            .map(SecretString::from),
+        model: env("PMCOACH_MODEL").or(file.model),
+        temperature: parse_env(env, "PMCOACH_TEMPERATURE")?.or(file.temperature),
+        max_output_tokens: parse_env(env, "PMCOACH_MAX_OUTPUT_TOKENS")?.or(file.max_output_tokens),
+        timeout: Duration::from_secs(
+            parse_env(env, "PMCOACH_TIMEOUT_SECS")?
+                .or(file.timeout_secs)
+                .unwrap_or(120),
+        ),
+    })
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

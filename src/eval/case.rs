@@ -182,41 +182,23 @@ impl Case {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         case.path = path.to_path_buf();
-        if case.turns.is_empty() {
-            return Err(error(None, "a case needs at least one [[turns]]".into()));
-        }
-        for (i, turn) in case.turns.iter().enumerate() {
-            if turn.user.trim().is_empty() {
-                return Err(error(None, format!("turns[{i}].user is empty")));
-            }
-            if let Some(pattern) = &turn.expect.reply_matches {
-                regex::Regex::new(pattern).map_err(|err| {
-                    error(None, format!("turns[{i}].expect.reply_matches: {err}"))
-                })?;
-            }
-            if turn
-                .expect
-                .rubric_min_score
-                .is_some_and(|s| !(1..=5).contains(&s))
-            {
-                return Err(error(
-                    None,
-                    format!("turns[{i}].expect.rubric_min_score must be 1-5"),
-                ));
-            }
-        }
-        for (i, step) in case.script.iter().enumerate() {
-            let kinds = usize::from(step.text.is_some())
-                + usize::from(!step.tool_calls.is_empty())
-                + usize::from(step.error_status.is_some());
-            if kinds != 1 {
-                return Err(error(
-                    None,
-                    format!("script[{i}] needs exactly one of text, tool_calls, error_status"),
-                ));
-            }
-        }
+        case.check().map_err(|message| error(None, message))?;
         Ok(case)
+    }
+
+    /// What the format cannot say: at least one turn, none empty, valid
+    /// patterns and scores, and one kind of answer per script step.
+    fn check(&self) -> Result<(), String> {
+        if self.turns.is_empty() {
+            return Err("a case needs at least one [[turns]]".into());
+        }
+        for (i, turn) in self.turns.iter().enumerate() {
+            turn.check(i)?;
+        }
+        for (i, step) in self.script.iter().enumerate() {
+            step.check(i)?;
+        }
+        Ok(())
     }
 
     /// Every `*.toml` under `dir`, sorted by name; all problems at once.
@@ -246,6 +228,43 @@ impl Case {
             Ok(cases)
         } else {
             Err(errors)
+        }
+    }
+}
+
+impl Turn {
+    /// The user says something, and the expectations can be checked.
+    fn check(&self, i: usize) -> Result<(), String> {
+        if self.user.trim().is_empty() {
+            return Err(format!("turns[{i}].user is empty"));
+        }
+        if let Some(pattern) = &self.expect.reply_matches {
+            regex::Regex::new(pattern)
+                .map_err(|err| format!("turns[{i}].expect.reply_matches: {err}"))?;
+        }
+        if self
+            .expect
+            .rubric_min_score
+            .is_some_and(|s| !(1..=5).contains(&s))
+        {
+            return Err(format!("turns[{i}].expect.rubric_min_score must be 1-5"));
+        }
+        Ok(())
+    }
+}
+
+impl ScriptStep {
+    /// Exactly one kind of answer.
+    fn check(&self, i: usize) -> Result<(), String> {
+        let kinds = usize::from(self.text.is_some())
+            + usize::from(!self.tool_calls.is_empty())
+            + usize::from(self.error_status.is_some());
+        if kinds == 1 {
+            Ok(())
+        } else {
+            Err(format!(
+                "script[{i}] needs exactly one of text, tool_calls, error_status"
+            ))
         }
     }
 }

@@ -5,9 +5,15 @@
 pub mod case;
 pub mod cassette;
 pub mod grade;
+pub mod judge;
+pub mod mode;
 pub mod models;
 pub mod report;
 pub mod run;
+mod sandbox;
+pub mod transcripts;
 
 pub use case::{Case, CaseError};
-pub use run::{CaseResult, Mode, Suite, grade_transcripts};
+pub use mode::Mode;
+pub use run::{CaseResult, Suite};
+pub use transcripts::grade_transcripts;

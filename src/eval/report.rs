@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Instant;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
@@ -33,6 +34,11 @@ impl Summary {
             duration_ms,
         }
     }
+}
+
+/// Milliseconds since `started`, for the reports' durations.
+pub fn millis_since(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The table, the failures in detail, and the closing line.

@@ -1,39 +1,27 @@
-//! Running cases: each in its own temporary workspace, against a replay of its
-//! cassette (or a recorder, or the live model), turn by turn through the same
-//! conversation service the server uses; then grading.
+//! Running cases: each in its own workspace, turn by turn, graded as it goes.
+//!
+//! A case talks to the model its mode gives it, through the same conversation
+//! service the server uses.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::case::Case;
-use super::cassette;
+use super::case::{Case, Turn};
 use super::grade::{self, Check};
-use super::models::{RecordingModel, ReplayModel, ScriptModel};
-use crate::app::{self, Loaded};
+use super::judge;
+use super::mode::{CaseModel, Mode};
+use super::report::millis_since;
+use super::sandbox::Sandbox;
+use crate::app::{self, AppState, Loaded};
 use crate::config::Config;
-use crate::conversation::{self, TurnRequest};
+use crate::conversation::{self, TurnRequest, TurnResult};
 use crate::http::ApiError;
 use crate::model::ChatModel;
 use crate::workspace::event_log::Event;
-use crate::workspace::{CustomerId, Transcript};
-
-/// Where answers come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Serve each case's cassette; fail a case whose requests changed.
-    Replay,
-    /// Run against a model and write each case's cassette.
-    Record {
-        /// Use the case's authored `[[script]]` answers as the model.
-        from_script: bool,
-    },
-    /// Run against the live model, writing nothing.
-    Live,
-}
 
 /// How a case went.
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +52,22 @@ pub struct Suite {
     pub mode: Mode,
     /// The live model, for `Live` and `Record` without script.
     pub live: Option<Arc<dyn ChatModel>>,
+}
+
+/// The checks and tokens of a case so far.
+#[derive(Default)]
+struct Tally {
+    checks: Vec<Check>,
+    tokens: u64,
+}
+
+/// One case being run: the service it talks to and the workspace under it.
+struct CaseRun<'a> {
+    case: &'a Case,
+    state: AppState,
+    sandbox: Sandbox,
+    model: &'a dyn ChatModel,
+    loaded: &'a Loaded,
 }
 
 impl Suite {
@@ -99,313 +103,128 @@ impl Suite {
     /// Runs one case.
     pub async fn run_case(&self, case: &Case) -> CaseResult {
         let started = Instant::now();
-        let mut checks = Vec::new();
-        let mut tokens = 0;
-        match self.run_turns(case, &mut checks, &mut tokens).await {
-            Ok(()) => {}
-            Err(problem) => checks.push(Check {
+        let mut tally = Tally::default();
+        if let Err(problem) = self.run_turns(case, &mut tally).await {
+            tally.checks.push(Check {
                 name: "case runs".into(),
                 passed: false,
                 detail: problem,
-            }),
+            });
         }
         CaseResult {
             name: case.name.clone(),
             description: case.description.clone(),
-            passed: !checks.is_empty() && checks.iter().all(|c| c.passed),
-            checks,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            tokens,
+            passed: !tally.checks.is_empty() && tally.checks.iter().all(|c| c.passed),
+            checks: tally.checks,
+            duration_ms: millis_since(started),
+            tokens: tally.tokens,
         }
     }
 
-    async fn run_turns(
+    /// Sets the case up, plays its turns, and settles its model; an error is a
+    /// problem that kept the case from running to the end.
+    async fn run_turns(&self, case: &Case, tally: &mut Tally) -> Result<(), String> {
+        let sandbox = Sandbox::new(&self.dir, case)?;
+        let chosen = CaseModel::choose(self.mode, case, self.recording(case), self.live.as_ref())?;
+        let state = self.assemble(case, &sandbox, &chosen.model)?;
+        let run = CaseRun {
+            case,
+            state,
+            sandbox,
+            model: chosen.model.as_ref(),
+            loaded: &self.loaded,
+        };
+        run.play(tally).await;
+        chosen.settle(case, &mut tally.checks)
+    }
+
+    /// The service for one case: the suite's configuration with the case's
+    /// workspace and step limit, talking to `model`.
+    fn assemble(
         &self,
         case: &Case,
-        checks: &mut Vec<Check>,
-        tokens: &mut u64,
-    ) -> Result<(), String> {
-        let workspace = tempfile::tempdir().map_err(|err| format!("temporary workspace: {err}"))?;
-        let customer = case
-            .customer
-            .as_deref()
-            .map(CustomerId::parse)
-            .transpose()
-            .map_err(|err| err.to_string())?;
-        if let Some(fixture) = &case.fixture {
-            let customer = customer
-                .as_ref()
-                .ok_or("a fixture needs a customer to copy it to")?;
-            let from = self.dir.join("fixtures").join(fixture);
-            copy_dir(
-                &from,
-                &workspace.path().join("customers").join(customer.as_str()),
-            )
-            .map_err(|err| format!("fixture {}: {err}", from.display()))?;
-        }
-
-        let recording = self.recording(case);
-        let mut replay = None;
-        let mut recorder = None;
-        let mut script = None;
-        let model: Arc<dyn ChatModel> = match self.mode {
-            Mode::Replay => {
-                let calls = cassette::read(&recording).map_err(|err| {
-                    if err.kind() == std::io::ErrorKind::NotFound {
-                        format!(
-                            "never recorded: run `pmcoach eval --record {}` with a model configured{}",
-                            case.name,
-                            if case.script.is_empty() { "" } else { " (or add --from-script to record its authored answers)" }
-                        )
-                    } else {
-                        format!("cannot read the recording: {err}")
-                    }
-                })?;
-                let model = Arc::new(ReplayModel::new(calls));
-                replay = Some(Arc::clone(&model));
-                model
-            }
-            Mode::Record { from_script } => {
-                let inner: Arc<dyn ChatModel> = if from_script {
-                    let model = Arc::new(ScriptModel::new(case.script.clone()));
-                    script = Some(Arc::clone(&model));
-                    model
-                } else {
-                    self.live
-                        .clone()
-                        .ok_or("no model is configured to record against")?
-                };
-                let model = Arc::new(RecordingModel::new(inner));
-                recorder = Some(Arc::clone(&model));
-                model
-            }
-            Mode::Live => self.live.clone().ok_or("no model is configured")?,
-        };
-
+        sandbox: &Sandbox,
+        model: &Arc<dyn ChatModel>,
+    ) -> Result<AppState, String> {
         let mut config = self.config.clone();
-        config.workspace_dir = workspace.path().to_path_buf();
+        config.workspace_dir = sandbox.path().to_path_buf();
         if let Some(steps) = case.max_steps {
             config.limits.max_steps = steps;
         }
-        let state = app::assemble(&config, &self.loaded, Some(Arc::clone(&model)))
-            .map_err(|err| err.to_string())?;
+        app::assemble(&config, &self.loaded, Some(Arc::clone(model))).map_err(|err| err.to_string())
+    }
+}
 
+impl CaseRun<'_> {
+    /// Plays the turns in one session, grading each; stops after a turn that
+    /// failed when it was not expected to.
+    async fn play(&self, tally: &mut Tally) {
         let mut session_id: Option<String> = None;
-        for (i, turn) in case.turns.iter().enumerate() {
+        for (i, turn) in self.case.turns.iter().enumerate() {
             let number = i + 1;
-            let before = event_count(&state, customer.as_ref());
-            let result = conversation::run_turn(
-                &state,
-                TurnRequest {
-                    message: turn.user.clone(),
-                    customer: case.customer.clone(),
-                    session_id: session_id.clone(),
-                    capability: (i == 0).then(|| case.capability.clone()),
-                    history: None,
-                    template: None,
-                },
-            )
-            .await;
-            match result {
+            let before = self.sandbox.event_count(&self.state);
+            let request = self.request(i, turn, session_id.clone());
+            match conversation::run_turn(&self.state, request).await {
                 Ok(result) => {
-                    *tokens += result.usage.total_tokens;
+                    tally.tokens += result.usage.total_tokens;
                     session_id = Some(result.session_id.clone());
-                    let added = new_events(&state, customer.as_ref(), before);
-                    checks.extend(grade::grade_turn(number, &turn.expect, &result, &added));
-                    if let Some(min) = turn.expect.rubric_min_score {
-                        if let Some(capability) = state.capabilities.get(&result.capability) {
-                            checks.extend(
-                                grade::rubric(
-                                    model.as_ref(),
-                                    &self.loaded.prompts,
-                                    capability,
-                                    number,
-                                    &turn.user,
-                                    &result.reply,
-                                    min,
-                                )
-                                .await,
-                            );
-                        }
-                    }
+                    let added = self.sandbox.new_events(&self.state, before);
+                    let checks = self.grade_answer(number, turn, &result, &added).await;
+                    tally.checks.extend(checks);
                 }
                 Err(err) => {
                     let err = ApiError::from(err);
-                    checks.extend(grade::grade_error(
-                        number,
-                        &turn.expect,
-                        err.code(),
-                        &err.to_string(),
-                    ));
+                    let checks =
+                        grade::grade_error(number, &turn.expect, err.code(), &err.to_string());
+                    tally.checks.extend(checks);
                     if turn.expect.error.is_none() {
                         break;
                     }
                 }
             }
         }
-
-        if let Some(replay) = replay {
-            if let Some(why) = replay.staleness() {
-                checks.push(Check {
-                    name: "recording is current".into(),
-                    passed: false,
-                    detail: format!(
-                        "recording is stale: {why}\n    re-record with `pmcoach eval --record {}`",
-                        case.name
-                    ),
-                });
-            }
-        }
-        if let Some(script) = script {
-            let left = script.remaining();
-            if left > 0 {
-                checks.push(Check {
-                    name: "script used up".into(),
-                    passed: false,
-                    detail: format!("{left} authored answer(s) were never asked for"),
-                });
-            }
-        }
-        if let Some(recorder) = recorder {
-            cassette::write(
-                &recording,
-                &case.name,
-                case.customer.as_deref(),
-                &recorder.calls(),
-            )
-            .map_err(|err| format!("{}: {err}", recording.display()))?;
-        }
-        Ok(())
     }
-}
 
-fn event_count(state: &app::AppState, customer: Option<&CustomerId>) -> usize {
-    customer
-        .filter(|c| state.workspace.customer_exists(c))
-        .and_then(|c| state.workspace.event_log(c).ok())
-        .map_or(0, |log| log.events.len())
-}
-
-/// Entries the turn added (new ones go first).
-fn new_events(state: &app::AppState, customer: Option<&CustomerId>, before: usize) -> Vec<Event> {
-    let Some(customer) = customer else {
-        return Vec::new();
-    };
-    let Ok(log) = state.workspace.event_log(customer) else {
-        return Vec::new();
-    };
-    let added = log.events.len().saturating_sub(before);
-    log.events.into_iter().take(added).collect()
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
+    /// The request for turn `i` (from 0): the first names the case's capability,
+    /// later ones continue the session.
+    fn request(&self, i: usize, turn: &Turn, session_id: Option<String>) -> TurnRequest {
+        TurnRequest {
+            message: turn.user.clone(),
+            customer: self.case.customer.clone(),
+            session_id,
+            capability: (i == 0).then(|| self.case.capability.clone()),
+            history: None,
+            template: None,
         }
     }
-    Ok(())
-}
 
-/// Grades recorded session files (as the workspace writes them): the leak
-/// check and tool-call health on every turn, and a token budget when given.
-pub fn grade_transcripts(dir: &Path, max_tokens: Option<u64>) -> Result<Vec<CaseResult>, String> {
-    let mut files = Vec::new();
-    collect_jsonl(dir, &mut files).map_err(|err| format!("{}: {err}", dir.display()))?;
-    files.sort();
-    if files.is_empty() {
-        return Err(format!("{}: no .jsonl transcripts found", dir.display()));
+    /// An answered turn's checks: its expectations, then the judge's scores
+    /// when the turn asks for them.
+    async fn grade_answer(
+        &self,
+        number: usize,
+        turn: &Turn,
+        result: &TurnResult,
+        added: &[Event],
+    ) -> Vec<Check> {
+        let mut checks = grade::grade_turn(number, &turn.expect, result, added);
+        let Some(min) = turn.expect.rubric_min_score else {
+            return checks;
+        };
+        if let Some(capability) = self.state.capabilities.get(&result.capability) {
+            checks.extend(
+                judge::rubric(
+                    self.model,
+                    &self.loaded.prompts,
+                    capability,
+                    number,
+                    &turn.user,
+                    &result.reply,
+                    min,
+                )
+                .await,
+            );
+        }
+        checks
     }
-    let mut results = Vec::new();
-    for path in files {
-        let started = Instant::now();
-        let text =
-            std::fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
-        let transcript = Transcript::parse(&text);
-        let mut checks = Vec::new();
-        let mut tokens = 0;
-        if transcript.unreadable_lines > 0 {
-            checks.push(Check {
-                name: "every line readable".into(),
-                passed: false,
-                detail: format!("{} line(s) could not be read", transcript.unreadable_lines),
-            });
-        }
-        for (i, turn) in transcript.turns.iter().enumerate() {
-            let number = i + 1;
-            tokens += turn.usage.total_tokens;
-            let reply = turn
-                .messages
-                .iter()
-                .rev()
-                .find_map(|m| match m {
-                    crate::model::Message::Assistant {
-                        content: Some(c), ..
-                    } => Some(c.as_str()),
-                    _ => None,
-                })
-                .unwrap_or_default();
-            checks.push(grade::no_leak(number, reply));
-            let failed: Vec<&str> = turn
-                .tool_calls
-                .iter()
-                .filter(|c| !c.ok)
-                .map(|c| c.name.as_str())
-                .collect();
-            checks.push(Check {
-                name: format!("turn {number}: tool calls succeeded"),
-                passed: failed.is_empty(),
-                detail: if failed.is_empty() {
-                    String::new()
-                } else {
-                    format!("failed: {failed:?}")
-                },
-            });
-            if let Some(max) = max_tokens {
-                checks.push(Check {
-                    name: format!("turn {number}: spent at most {max} tokens"),
-                    passed: turn.usage.total_tokens <= max,
-                    detail: format!("spent {}", turn.usage.total_tokens),
-                });
-            }
-        }
-        if transcript.turns.is_empty() {
-            checks.push(Check {
-                name: "has turns".into(),
-                passed: false,
-                detail: "no turn could be read".into(),
-            });
-        }
-        results.push(CaseResult {
-            name: path
-                .strip_prefix(dir)
-                .unwrap_or(&path)
-                .display()
-                .to_string(),
-            description: format!("session {}", transcript.session_id),
-            passed: checks.iter().all(|c| c.passed),
-            checks,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            tokens,
-        });
-    }
-    Ok(results)
-}
-
-fn collect_jsonl(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            collect_jsonl(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "jsonl") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
