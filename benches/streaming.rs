@@ -1,6 +1,7 @@
 //! Streaming latency through the real server on loopback: time to the first
 //! text delta and to `done` for a 23-chunk answer from a local fake upstream,
 //! and the same turn without streaming. `cargo bench --bench streaming`.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -1,4 +1,5 @@
 //! The capability loader on real directories, and the `pmcoach capabilities` CLI.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

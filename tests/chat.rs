@@ -1,4 +1,5 @@
 //! POST /v1/chat through the real server against a scripted fake upstream.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

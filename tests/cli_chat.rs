@@ -1,4 +1,5 @@
 //! `pmcoach chat`: the terminal chat, run as a real process against the fake upstream.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `pmcoach eval`: the shipped suite replays clean, and the runner's own
 //! behaviour (recording, staleness, bad input, reports, transcripts).
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The `fill_template` tool in a conversation through the real server and the fake upstream.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Bad requests get a JSON error with the right status, and nothing reaches the model.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

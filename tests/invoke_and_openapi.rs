@@ -1,4 +1,5 @@
 //! The structured invoke endpoint, and the OpenAPI document that describes every route.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

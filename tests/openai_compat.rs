@@ -1,5 +1,6 @@
 //! The OpenAI-compatible endpoint, exercised with async-openai as the client,
 //! streaming and not.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

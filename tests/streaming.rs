@@ -1,5 +1,6 @@
 //! POST /v1/chat with `"stream": true`: server-sent events through the real
 //! server from a fake upstream that streams in OpenAI's exact chunk format.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Output templates: structure against the reference documents, field errors,
 //! injection, and the `pmcoach render` CLI.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

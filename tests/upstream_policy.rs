@@ -1,6 +1,7 @@
 //! Our policy towards the model upstream, against the fake: which failures are
 //! retried and how often, Retry-After, answers too large to read, and no retry
 //! once text has reached the client.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 

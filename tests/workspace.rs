@@ -1,5 +1,6 @@
 //! The customer workspace through the real server: read before, write after,
 //! artifacts, transcripts, durability and path safety.
+#![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
 mod common;
 
