@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::agent::Agent;
+use crate::agent::{Agent, Engine, Window};
 use crate::capability::{CapabilityError, CapabilitySet};
 use crate::config::Config;
 use crate::keyed_lock::KeyedLocks;
@@ -12,6 +12,7 @@ use crate::model::{ChatModel, ModelError, OpenAiModel};
 use crate::prompt::{PromptError, Prompts};
 use crate::session::SessionStore;
 use crate::templates::{TemplateError, Templates};
+use crate::tokens::{Encoding, TokenCounter};
 use crate::workspace::{FileSessions, Workspace};
 
 /// What every request handler and command can reach. Cheap to clone: every
@@ -52,6 +53,57 @@ pub enum StartupError {
     /// The agent could not be built.
     #[error("agent: {0}")]
     Agent(String),
+    /// A setting is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// The context window assumed for a model whose window is neither configured
+/// nor known: what a local server can be expected to give (Ollama's
+/// `num_ctx` must be raised to it; see README).
+pub const FALLBACK_CONTEXT_WINDOW: usize = 8_192;
+/// The most output tokens kept free when `max_output_tokens` is not set.
+const DEFAULT_RESERVED_OUTPUT: usize = 4_096;
+
+/// The model with its token counter and window: counted with the configured
+/// encoding or the model family's; the window configured, known for the
+/// family, or [`FALLBACK_CONTEXT_WINDOW`].
+pub fn engine(config: &Config, model: Arc<dyn ChatModel>) -> Result<Engine, StartupError> {
+    let name = config
+        .model
+        .resolved_model()
+        .unwrap_or_else(|| model.name().to_string());
+    let encoding = match &config.model.encoding {
+        Some(raw) => Encoding::parse(raw).ok_or_else(|| {
+            StartupError::Config(format!(
+                "[model] encoding / PMCOACH_ENCODING: {raw:?} is not o200k, cl100k or estimate"
+            ))
+        })?,
+        None => Encoding::for_model(&name),
+    };
+    let context = match config.model.context_window {
+        Some(window) => window,
+        None => tiktoken_rs::model::get_context_size(&name).unwrap_or_else(|| {
+            tracing::warn!(
+                model = %name,
+                assumed = FALLBACK_CONTEXT_WINDOW,
+                "the model's context window is unknown; set [model] context_window (PMCOACH_CONTEXT_WINDOW) to what the server gives it"
+            );
+            FALLBACK_CONTEXT_WINDOW
+        }),
+    };
+    let reserved_output = config
+        .model
+        .max_output_tokens
+        .map_or((context / 4).min(DEFAULT_RESERVED_OUTPUT), |n| n as usize);
+    Ok(Engine {
+        model,
+        tokens: TokenCounter::new(encoding),
+        window: Window {
+            context,
+            reserved_output,
+        },
+    })
 }
 
 /// Builds the state from configuration, with the configured OpenAI-compatible
@@ -106,19 +158,20 @@ pub fn assemble(
     model: Option<Arc<dyn ChatModel>>,
 ) -> Result<AppState, StartupError> {
     let workspace = Arc::new(Workspace::new(&config.workspace_dir));
-    let agent = model
-        .map(|model| {
+    let agent = match model {
+        Some(model) => Some(
             Agent::new(
                 Arc::clone(&loaded.capabilities),
                 Arc::clone(&loaded.templates),
                 Arc::clone(&loaded.prompts),
-                model,
+                engine(config, model)?,
                 Arc::clone(&workspace),
                 config.limits.clone(),
             )
-        })
-        .transpose()
-        .map_err(StartupError::Agent)?;
+            .map_err(StartupError::Agent)?,
+        ),
+        None => None,
+    };
     Ok(AppState {
         capabilities: Arc::clone(&loaded.capabilities),
         templates: Arc::clone(&loaded.templates),

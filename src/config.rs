@@ -52,6 +52,12 @@ pub struct ModelConfig {
     pub max_output_tokens: Option<u32>,
     /// Timeout of one model request (`PMCOACH_TIMEOUT_SECS`, default 120).
     pub timeout: Duration,
+    /// The model's context window in tokens (`PMCOACH_CONTEXT_WINDOW`); when
+    /// unset, known for OpenAI's families and 8192 for anything else.
+    pub context_window: Option<usize>,
+    /// How to count tokens (`PMCOACH_ENCODING`): `o200k`, `cl100k` or
+    /// `estimate`; when unset, the model family's.
+    pub encoding: Option<String>,
 }
 
 impl ModelConfig {
@@ -120,6 +126,8 @@ struct FileModel {
     temperature: Option<f32>,
     max_output_tokens: Option<u32>,
     timeout_secs: Option<u64>,
+    context_window: Option<usize>,
+    encoding: Option<String>,
 }
 
 impl Config {
@@ -216,6 +224,8 @@ fn model_config(
                 .or(file.timeout_secs)
                 .unwrap_or(120),
         ),
+        context_window: parse_env(env, "PMCOACH_CONTEXT_WINDOW")?.or(file.context_window),
+        encoding: env("PMCOACH_ENCODING").or(file.encoding),
     })
 }
 

@@ -5,12 +5,12 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::capability::Capability;
-use crate::model::ToolDefinition;
 use crate::templates::OutputTemplate;
 
 /// Each prompt template, by name, with its source.
 const TEMPLATES: &[(&str, &str)] = &[
     ("system.md.j2", include_str!("../prompts/system.md.j2")),
+    ("context.md.j2", include_str!("../prompts/context.md.j2")),
     ("consult.md.j2", include_str!("../prompts/consult.md.j2")),
     ("route.md.j2", include_str!("../prompts/route.md.j2")),
     ("judge.md.j2", include_str!("../prompts/judge.md.j2")),
@@ -31,20 +31,34 @@ pub struct Prompts {
     env: Environment<'static>,
 }
 
-/// What the system prompt is rendered from.
+/// What the stable part of the system prompt is rendered from: the same for
+/// every turn of a capability in one role.
 #[derive(Debug, Serialize)]
 pub struct SystemContext<'a> {
     /// The capability speaking.
     pub capability: CapabilityView<'a>,
-    /// The tools it may call this turn.
-    pub tools: Vec<ToolView<'a>>,
     /// Its output templates (filled with the `fill_template` tool).
     pub templates: Vec<TemplateView<'a>>,
     /// Display name of the capability consulting this one, if any.
     pub consulted_by: Option<&'a str>,
+    /// Whether it may consult other capabilities.
+    pub can_consult: bool,
+}
+
+/// What the rest of the system prompt is rendered from: this turn's date and
+/// customer.
+#[derive(Debug, Serialize)]
+pub struct Situation<'a> {
+    /// Today's date, with the weekday (`2026-11-30 (Monday)`).
+    pub today: &'a str,
+    /// Whether the turn may write the customer's documents.
+    pub records: bool,
     /// The customer this turn is about, if any.
     pub customer: Option<CustomerView<'a>>,
 }
+
+/// What separates the stable part of the system prompt from the situation.
+pub const SITUATION_SEPARATOR: &str = "\n\n---\n\n";
 
 /// The customer as the prompt shows it.
 #[derive(Debug, Serialize)]
@@ -62,8 +76,8 @@ pub struct CapabilityView<'a> {
     pub id: &'a str,
     /// Display name.
     pub name: &'a str,
-    /// The markdown definition.
-    pub body: &'a str,
+    /// The persona: the definition without what the model does not need.
+    pub persona: &'a str,
 }
 
 impl<'a> From<&'a Capability> for CapabilityView<'a> {
@@ -71,25 +85,7 @@ impl<'a> From<&'a Capability> for CapabilityView<'a> {
         Self {
             id: &capability.id,
             name: &capability.name,
-            body: &capability.body,
-        }
-    }
-}
-
-/// A tool as the prompt lists it.
-#[derive(Debug, Serialize)]
-pub struct ToolView<'a> {
-    /// Tool name.
-    pub name: &'a str,
-    /// What it is for.
-    pub description: &'a str,
-}
-
-impl<'a> From<&'a ToolDefinition> for ToolView<'a> {
-    fn from(tool: &'a ToolDefinition) -> Self {
-        Self {
-            name: &tool.name,
-            description: &tool.description,
+            persona: &capability.persona,
         }
     }
 }
@@ -101,10 +97,6 @@ pub struct TemplateView<'a> {
     pub id: &'a str,
     /// Document name.
     pub title: &'a str,
-    /// The workflow phase it belongs to.
-    pub phase: &'a str,
-    /// When it fits.
-    pub description: &'a str,
 }
 
 impl<'a> From<&'a OutputTemplate> for TemplateView<'a> {
@@ -112,8 +104,6 @@ impl<'a> From<&'a OutputTemplate> for TemplateView<'a> {
         Self {
             id: &template.id,
             title: &template.title,
-            phase: &template.phase,
-            description: &template.description,
         }
     }
 }
@@ -174,9 +164,15 @@ impl Prompts {
         Ok(Self { env })
     }
 
-    /// The system prompt for one capability turn.
+    /// The stable part of a capability's system prompt.
     pub fn system(&self, context: &SystemContext<'_>) -> Result<String, PromptError> {
         self.render("system.md.j2", context)
+    }
+
+    /// The part of the system prompt after [`SITUATION_SEPARATOR`]: the date and
+    /// the customer.
+    pub fn situation(&self, situation: &Situation<'_>) -> Result<String, PromptError> {
+        self.render("context.md.j2", situation)
     }
 
     /// The message a consulted capability receives from the one consulting it.
@@ -242,69 +238,80 @@ mod tests {
             mode: None,
             when_to_invoke: vec!["always".into()],
             settings: Default::default(),
-            body: "# Demo Coach\n\n## Identity\n\nYou are a {{ not_a_variable }} coach.".into(),
+            body: "# Demo Coach\n\n## When to Invoke\n\n- always".into(),
+            persona: "# Demo Coach\n\n## Identity\n\nYou are a {{ not_a_variable }} coach.".into(),
             sections: Vec::new(),
             dir: Default::default(),
         }
     }
 
+    fn stable<'a>(cap: &'a Capability, consulted_by: Option<&'static str>) -> SystemContext<'a> {
+        SystemContext {
+            capability: cap.into(),
+            templates: vec![TemplateView {
+                id: "value-check",
+                title: "Value Check",
+            }],
+            consulted_by,
+            can_consult: consulted_by.is_none(),
+        }
+    }
+
     #[test]
-    fn system_prompt_carries_the_persona_and_tools() {
+    fn the_stable_part_carries_the_persona_and_how_to_work() {
         let prompts = Prompts::new().expect("templates compile");
         let cap = capability();
-        let tool = ToolDefinition {
-            name: "consult_growth_advisor".into(),
-            description: "Ask the Growth Advisor.".into(),
-            parameters: serde_json::json!({}),
-        };
+        let text = prompts.system(&stable(&cap, None)).expect("renders");
+        // The persona is data, not template: its braces come through untouched.
+        assert!(text.starts_with("# Demo Coach"));
+        assert!(text.contains("You are a {{ not_a_variable }} coach."));
+        assert!(text.contains("- `value-check`: Value Check"));
+        assert!(text.contains("Consult another capability only when"));
+        assert!(!text.contains("is consulting you"));
+        assert!(!text.contains("Today is"), "no date in the stable part");
+    }
+
+    #[test]
+    fn the_situation_carries_the_date_and_the_customer() {
+        let prompts = Prompts::new().expect("templates compile");
         let text = prompts
-            .system(&SystemContext {
-                capability: (&cap).into(),
-                tools: vec![(&tool).into()],
-                templates: vec![TemplateView {
-                    id: "value-check",
-                    title: "Value Check",
-                    phase: "Phase 1: Assessment",
-                    description: "Where the engagement stands.",
-                }],
-                consulted_by: None,
+            .situation(&Situation {
+                today: "2026-11-30 (Monday)",
+                records: true,
                 customer: Some(CustomerView {
                     id: "acme",
                     context: Some("### Engagement facts\n- Rate: $150/h"),
                 }),
             })
             .expect("renders");
-        // The persona is data, not template: its braces come through untouched.
-        assert!(text.starts_with("# Demo Coach"));
-        assert!(text.contains("You are a {{ not_a_variable }} coach."));
-        assert!(text.contains("- `consult_growth_advisor`: Ask the Growth Advisor."));
+        assert!(text.starts_with("Today is 2026-11-30 (Monday)."));
         assert!(text.contains("## Customer: `acme`"));
         assert!(text.contains(
             "<customer-documents>\n### Engagement facts\n- Rate: $150/h\n</customer-documents>"
         ));
-        assert!(!text.contains("is consulting you"));
-        assert!(text.contains(
-            "- `value-check` (Value Check, Phase 1: Assessment): Where the engagement stands."
-        ));
+        assert!(text.contains("`log_event`"));
+        let read_only = prompts
+            .situation(&Situation {
+                today: "2026-11-30 (Monday)",
+                records: false,
+                customer: Some(CustomerView {
+                    id: "acme",
+                    context: None,
+                }),
+            })
+            .expect("renders");
+        assert!(!read_only.contains("log_event"));
     }
 
     #[test]
-    fn consulted_prompt_says_who_asks_and_lists_no_tools() {
+    fn consulted_prompt_says_who_asks_and_offers_no_consults() {
         let prompts = Prompts::new().expect("templates compile");
         let cap = capability();
         let text = prompts
-            .system(&SystemContext {
-                capability: (&cap).into(),
-                tools: Vec::new(),
-                templates: Vec::new(),
-                consulted_by: Some("Strategic PM Coach"),
-                customer: None,
-            })
+            .system(&stable(&cap, Some("Strategic PM Coach")))
             .expect("renders");
         assert!(text.contains("Strategic PM Coach is consulting you"));
-        assert!(!text.contains("## Tools"));
-        assert!(!text.contains("## Output templates"));
-        assert!(!text.contains("## Customer"));
+        assert!(!text.contains("Consult another capability"));
     }
 
     #[test]
@@ -325,19 +332,11 @@ mod tests {
 
     #[test]
     fn undefined_variables_are_errors() {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.add_template("t", "{{ missing }}").expect("compiles");
-        let rendered = env
-            .get_template("t")
-            .and_then(|t| t.render(minijinja::context! {}));
-        assert!(rendered.is_err());
-        // And our own templates refuse a context that lacks a field they use.
         let prompts = Prompts::new().expect("templates compile");
         let err = prompts
             .render(
                 "system.md.j2",
-                &minijinja::context! { tools => Vec::<u8>::new() },
+                &minijinja::context! { templates => Vec::<u8>::new() },
             )
             .expect_err("capability is missing");
         assert!(err.to_string().contains("system.md.j2"), "{err}");

@@ -12,9 +12,9 @@ use crate::model::{Message, ToolDefinition};
 
 /// Tokens a message costs beyond its text (role and framing), as OpenAI's
 /// cookbook counts them.
-const PER_MESSAGE: usize = 3;
+pub const PER_MESSAGE: usize = 3;
 /// Tokens every reply is primed with.
-const REPLY_PRIMING: usize = 3;
+pub const REPLY_PRIMING: usize = 3;
 /// Tokens each tool call costs beyond its name and arguments.
 const PER_TOOL_CALL: usize = 3;
 
@@ -25,8 +25,9 @@ pub enum Encoding {
     O200k,
     /// `cl100k_base`: gpt-4, gpt-3.5 and older chat models.
     Cl100k,
-    /// No tokenizer: one token per three characters, which overcounts English
-    /// for the tokenizers of common local models (Llama, Mistral, Qwen).
+    /// No tokenizer of the model's own: cl100k's count plus a fifth, which
+    /// overcounts the tokenizers of common local models (Llama 3 and Qwen are
+    /// close to cl100k; older 32k-vocabulary ones a little less efficient).
     Estimate,
 }
 
@@ -66,7 +67,7 @@ impl fmt::Display for Encoding {
 #[derive(Clone)]
 pub struct TokenCounter {
     encoding: Encoding,
-    bpe: Option<&'static CoreBPE>,
+    bpe: &'static CoreBPE,
 }
 
 impl fmt::Debug for TokenCounter {
@@ -81,9 +82,8 @@ impl TokenCounter {
     /// A counter for `encoding`, its table loaded now.
     pub fn new(encoding: Encoding) -> Self {
         let bpe = match encoding {
-            Encoding::O200k => Some(tiktoken_rs::o200k_base_singleton()),
-            Encoding::Cl100k => Some(tiktoken_rs::cl100k_base_singleton()),
-            Encoding::Estimate => None,
+            Encoding::O200k => tiktoken_rs::o200k_base_singleton(),
+            Encoding::Cl100k | Encoding::Estimate => tiktoken_rs::cl100k_base_singleton(),
         };
         Self { encoding, bpe }
     }
@@ -95,9 +95,10 @@ impl TokenCounter {
 
     /// Tokens of a text.
     pub fn text(&self, text: &str) -> usize {
-        match self.bpe {
-            Some(bpe) => bpe.count_ordinary(text),
-            None => text.chars().count().div_ceil(3),
+        let tokens = self.bpe.count_ordinary(text);
+        match self.encoding {
+            Encoding::Estimate => tokens + tokens.div_ceil(5),
+            Encoding::O200k | Encoding::Cl100k => tokens,
         }
     }
 
@@ -161,7 +162,7 @@ mod tests {
         let o200k = TokenCounter::new(Encoding::O200k);
         assert_eq!(o200k.text("hello world"), 2);
         let estimate = TokenCounter::new(Encoding::Estimate);
-        assert_eq!(estimate.text("hello world"), 4);
+        assert_eq!(estimate.text("hello world"), 3);
         let text = "The Value Ladder runs from staff augmentation to strategic advisor.";
         assert!(estimate.text(text) >= o200k.text(text));
     }

@@ -36,8 +36,11 @@ impl Consult for Agent {
             depth: context.depth + 1,
             consulted_by: Some(&context.caller.name),
             customer: context.customer.as_ref().map(CustomerDocs::customer),
-            ..Turn::new(target, &message, context.session_id)
+            ..Turn::new(target, &message, context.session_id, context.budget)
         };
+        // Consults within one request run a few at a time, whatever the
+        // model asks for at once.
+        let _slot = context.budget.consult_slot().await;
         match self.run(turn).await {
             Ok(answer) => Consulted {
                 reply: Ok(answer.reply),

@@ -8,19 +8,22 @@ mod run_tools;
 mod runner;
 mod step;
 mod turn;
+mod window;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 pub use events::{EventSink, TurnEvent};
 pub use route::{CHOOSE_CAPABILITY, Routed};
 pub use turn::{AgentError, Answer, Turn, TurnFailure};
+pub use window::{Overflow, Window};
 
 use crate::capability::{Capability, CapabilitySet};
 use crate::limits::Limits;
 use crate::model::ChatModel;
 use crate::prompt::Prompts;
 use crate::templates::Templates;
+use crate::tokens::TokenCounter;
 use crate::tools::{
     ConsultTool, DynTool, EngagementSummaryTool, FillTemplateTool, LogEventTool, Typed,
     UpdateCustomerInfoTool,
@@ -33,14 +36,52 @@ pub struct Agent {
     inner: Arc<Inner>,
 }
 
+/// The model turns run on, how its tokens are counted, and the window a
+/// request must fit.
+#[derive(Clone)]
+pub struct Engine {
+    /// The model.
+    pub model: Arc<dyn ChatModel>,
+    /// Its token counter.
+    pub tokens: TokenCounter,
+    /// Its context window.
+    pub window: Window,
+}
+
+/// A tool as offered, with what its definition costs in tokens (counted once).
+#[derive(Clone)]
+pub(crate) struct Offered {
+    pub(crate) tool: Arc<dyn DynTool>,
+    pub(crate) tokens: usize,
+}
+
+/// A rendered stable system prompt and its tokens.
+#[derive(Debug)]
+pub(crate) struct Counted {
+    pub(crate) text: String,
+    pub(crate) tokens: usize,
+}
+
+/// What makes a stable prompt differ: the capability, who consults it, and
+/// whether it may consult.
+type StableKey = (String, Option<String>, bool);
+
 struct Inner {
     capabilities: Arc<CapabilitySet>,
     templates: Arc<Templates>,
     prompts: Arc<Prompts>,
-    model: Arc<dyn ChatModel>,
-    consult_tools: BTreeMap<String, Arc<Typed<ConsultTool>>>,
-    fill_tools: BTreeMap<String, Arc<Typed<FillTemplateTool>>>,
-    customer_tools: Vec<Arc<dyn DynTool>>,
+    engine: Engine,
+    consult_tools: BTreeMap<String, Offered>,
+    /// Consult tool name → the capability it consults.
+    consult_targets: HashMap<String, String>,
+    fill_tools: BTreeMap<String, Offered>,
+    /// Tools that write the customer's documents: offered at depth 0 only.
+    record_tools: Vec<Offered>,
+    /// Tools that read them.
+    read_tools: Vec<Offered>,
+    /// Stable system prompts, rendered and counted once each (std Mutex: held
+    /// only to look up or insert, never across .await).
+    stable_prompts: Mutex<HashMap<StableKey, Arc<Counted>>>,
     workspace: Arc<Workspace>,
     limits: Limits,
 }
@@ -52,35 +93,44 @@ impl Agent {
         capabilities: Arc<CapabilitySet>,
         templates: Arc<Templates>,
         prompts: Arc<Prompts>,
-        model: Arc<dyn ChatModel>,
+        engine: Engine,
         workspace: Arc<Workspace>,
         limits: Limits,
     ) -> Result<Self, String> {
+        let offer = |tool: Arc<dyn DynTool>| Offered {
+            tokens: engine.tokens.tools(std::slice::from_ref(tool.definition())),
+            tool,
+        };
         let mut consult_tools = BTreeMap::new();
+        let mut consult_targets = HashMap::new();
         let mut fill_tools = BTreeMap::new();
         for capability in capabilities.iter() {
             let consult = Typed::new(ConsultTool::new(Arc::clone(capability)))?;
-            consult_tools.insert(capability.id.clone(), Arc::new(consult));
+            consult_targets.insert(consult.definition().name.clone(), capability.id.clone());
+            consult_tools.insert(capability.id.clone(), offer(Arc::new(consult)));
             let own = templates.for_capability(&capability.id);
             if !own.is_empty() {
                 let fill = Typed::new(FillTemplateTool::new(Arc::clone(&templates), own))?;
-                fill_tools.insert(capability.id.clone(), Arc::new(fill));
+                fill_tools.insert(capability.id.clone(), offer(Arc::new(fill)));
             }
         }
-        let customer_tools: Vec<Arc<dyn DynTool>> = vec![
-            Arc::new(Typed::new(LogEventTool)?),
-            Arc::new(Typed::new(UpdateCustomerInfoTool)?),
-            Arc::new(Typed::new(EngagementSummaryTool)?),
+        let record_tools = vec![
+            offer(Arc::new(Typed::new(LogEventTool)?)),
+            offer(Arc::new(Typed::new(UpdateCustomerInfoTool)?)),
         ];
+        let read_tools = vec![offer(Arc::new(Typed::new(EngagementSummaryTool)?))];
         Ok(Self {
             inner: Arc::new(Inner {
                 capabilities,
                 templates,
                 prompts,
-                model,
+                engine,
                 consult_tools,
+                consult_targets,
                 fill_tools,
-                customer_tools,
+                record_tools,
+                read_tools,
+                stable_prompts: Mutex::default(),
                 workspace,
                 limits,
             }),
@@ -109,7 +159,12 @@ impl Agent {
 
     /// The model's name.
     pub fn model_name(&self) -> &str {
-        self.inner.model.name()
+        self.inner.engine.model.name()
+    }
+
+    /// The context window requests are fitted to.
+    pub fn window(&self) -> Window {
+        self.inner.engine.window
     }
 
     /// Runs one turn.
@@ -119,36 +174,35 @@ impl Agent {
 
     /// The capability a consult tool of this name consults.
     pub fn consulted_capability(&self, tool_name: &str) -> Option<String> {
-        self.inner
-            .consult_tools
-            .values()
-            .find(|tool| tool.definition().name == tool_name)
-            .map(|tool| tool.tool().target().id.clone())
+        self.inner.consult_targets.get(tool_name).cloned()
     }
 
-    /// The tools `capability` may call at `depth`: filling its own templates, the
-    /// customer's documents when the turn has a customer, and consulting every
+    /// The tools `capability` may call at `depth`: filling its own templates;
+    /// with a customer, reading their documents and, at depth 0 only (the
+    /// capability the user talks to), recording to them; and consulting every
     /// other capability while the depth limit allows.
-    pub fn tools_for(
+    pub(crate) fn tools_for(
         &self,
         capability: &Capability,
         depth: usize,
         has_customer: bool,
-    ) -> Vec<Arc<dyn DynTool>> {
-        let mut tools: Vec<Arc<dyn DynTool>> = Vec::new();
-        if let Some(fill) = self.inner.fill_tools.get(&capability.id) {
-            tools.push(Arc::clone(fill) as Arc<dyn DynTool>);
-        }
+    ) -> Vec<Offered> {
+        let inner = &self.inner;
+        let mut tools: Vec<Offered> = Vec::new();
+        tools.extend(inner.fill_tools.get(&capability.id).cloned());
         if has_customer {
-            tools.extend(self.inner.customer_tools.iter().cloned());
+            if depth == 0 {
+                tools.extend(inner.record_tools.iter().cloned());
+            }
+            tools.extend(inner.read_tools.iter().cloned());
         }
-        if depth < self.inner.limits.max_consult_depth {
+        if depth < inner.limits.max_consult_depth {
             tools.extend(
-                self.inner
+                inner
                     .consult_tools
                     .iter()
                     .filter(|(id, _)| **id != capability.id)
-                    .map(|(_, tool)| Arc::clone(tool) as Arc<dyn DynTool>),
+                    .map(|(_, tool)| tool.clone()),
             );
         }
         tools

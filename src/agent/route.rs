@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::runner::elapsed_ms;
 use super::{Agent, AgentError};
 use crate::capability::{Capability, CapabilitySet};
+use crate::limits::Budget;
 use crate::model::{Message, ModelRequest, ModelResponse, ToolDefinition, Usage};
 use crate::prompt::{RouteChoice, RouteContext};
 use crate::session::ModelCallRecord;
@@ -30,8 +31,9 @@ pub struct Routed {
 }
 
 impl Agent {
-    /// Picks the capability for `message`.
-    pub async fn route(&self, message: &str) -> Result<Routed, AgentError> {
+    /// Picks the capability for `message`, as one of the request's model calls.
+    pub async fn route(&self, message: &str, budget: &Budget) -> Result<Routed, AgentError> {
+        budget.model_call()?;
         let capabilities = self.capabilities();
         let default = capabilities.default_capability();
         let system = self.inner.prompts.route(&RouteContext {
@@ -44,6 +46,7 @@ impl Agent {
         let started = Instant::now();
         let response = self
             .inner
+            .engine
             .model
             .complete(ModelRequest {
                 messages: vec![Message::system(system), Message::user(message)],
@@ -52,6 +55,7 @@ impl Agent {
                 tool_choice: Some(CHOOSE_CAPABILITY.to_string()),
             })
             .await?;
+        budget.spend_tokens(response.usage.total_tokens);
         let chosen = chosen(&response).and_then(|id| capabilities.get(&id).cloned());
         tracing::info!(
             chosen = chosen.as_ref().map_or("(default)", |c| c.id.as_str()),

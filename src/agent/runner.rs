@@ -1,5 +1,6 @@
-//! The I/O half of the agent loop: render the prompt, call the model, let
-//! `step::next` decide, run the tools it asks for, repeat.
+//! The I/O half of the agent loop: render the prompt, fit the request to the
+//! context window, call the model, let `step::next` decide, run the tools it
+//! asks for, repeat.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,20 +11,56 @@ use tracing::{Instrument, Span, field};
 use super::events::{EventSink, TurnEvent, emit};
 use super::run_tools;
 use super::step::{self, LoopState, Next};
-use super::{Agent, AgentError, Answer, Turn, TurnFailure};
+use super::window::{self, Window};
+use super::{Agent, AgentError, Answer, Counted, Turn, TurnFailure};
 use crate::model::{Assembler, Message, ModelError, ModelRequest, ModelResponse, ToolDefinition};
-use crate::prompt::{CustomerView, SystemContext, TemplateView, ToolView};
+use crate::prompt::{CustomerView, SITUATION_SEPARATOR, Situation, SystemContext, TemplateView};
 use crate::session::{ModelCallRecord, Progress};
+use crate::tokens::{PER_MESSAGE, REPLY_PRIMING};
 use crate::tools::{DynTool, ToolContext};
 use crate::workspace::CustomerDocs;
 
-/// What a turn works with once its prompt is rendered.
-pub(super) struct Setup {
-    pub(super) tools: Vec<Arc<dyn DynTool>>,
-    pub(super) definitions: Vec<ToolDefinition>,
-    pub(super) messages: Vec<Message>,
-    /// Index of the turn's first own message (the user's) in `messages`.
-    pub(super) first_new: usize,
+/// A turn's conversation as it is sent: what always goes, the history that
+/// may be cut, and this turn's own messages, each with its tokens.
+pub(super) struct Conversation {
+    system: String,
+    /// System prompt, tool definitions and framing.
+    fixed: usize,
+    history: Vec<(Message, usize)>,
+    current: Vec<Message>,
+    current_tokens: usize,
+}
+
+impl Conversation {
+    /// The request for the next model call, cut to `window`.
+    fn request(
+        &self,
+        window: Window,
+        tools: &[ToolDefinition],
+        temperature: Option<f32>,
+    ) -> Result<ModelRequest, AgentError> {
+        let history: Vec<(&Message, usize)> = self.history.iter().map(|(m, t)| (m, *t)).collect();
+        let skip = window::fit(window, self.fixed, &history, self.current_tokens)?;
+        let mut system = self.system.clone();
+        if skip > 0 {
+            system.push_str(&window::omitted_note(skip));
+        }
+        let mut messages = Vec::with_capacity(1 + self.history.len() - skip + self.current.len());
+        messages.push(Message::system(system));
+        messages.extend(self.history[skip..].iter().map(|(m, _)| m.clone()));
+        messages.extend_from_slice(&self.current);
+        Ok(ModelRequest {
+            messages,
+            tools: tools.to_vec(),
+            temperature,
+            tool_choice: None,
+        })
+    }
+
+    fn push(&mut self, message: Message, tokens: usize) {
+        self.current_tokens += tokens;
+        self.current.push(message);
+    }
 }
 
 impl Agent {
@@ -74,49 +111,43 @@ impl Agent {
         turn: Turn<'_>,
         progress: &mut Progress,
     ) -> Result<(String, Vec<Message>, usize), AgentError> {
+        let (tools, definitions, mut conversation) = self.setup(&turn)?;
+        let context = self.tool_context(&turn);
         let limits = &self.inner.limits;
-        let Setup {
-            tools,
-            definitions,
-            mut messages,
-            first_new,
-        } = self.setup(&turn)?;
-        let context = ToolContext {
-            consult: self,
-            caller: turn.capability,
-            depth: turn.depth,
-            session_id: turn.session_id,
-            customer: turn
-                .customer
-                .map(|id| CustomerDocs::new(&self.inner.workspace, id)),
-        };
         let mut state = LoopState::new(
             limits.max_steps,
             limits.max_parallel_tool_calls,
             turn.required_template,
         );
         for step in 1..=state.max_steps {
-            let request = ModelRequest {
-                messages: messages.clone(),
-                tools: definitions.clone(),
-                temperature: turn.capability.settings.temperature,
-                tool_choice: None,
-            };
+            let request = conversation.request(
+                self.inner.engine.window,
+                &definitions,
+                turn.capability.settings.temperature,
+            )?;
             let response = self.model_step(&turn, step, request, progress).await?;
             let next = step::next(&state, step, &response);
-            messages.push(response.to_message());
+            let answer = response.to_message();
+            let tokens = self.inner.engine.tokens.message(&answer);
+            conversation.push(answer, tokens);
             match next {
-                Next::Reply(reply) => return Ok((reply, messages.split_off(first_new), step)),
-                Next::Nudge(text) => messages.push(Message::user(text)),
+                Next::Reply(reply) => return Ok((reply, conversation.current, step)),
+                Next::Nudge(text) => {
+                    let nudge = Message::user(text);
+                    let tokens = self.inner.engine.tokens.message(&nudge);
+                    conversation.push(nudge, tokens);
+                }
                 Next::Fail(error) => return Err(error),
                 Next::RunTools { run, refused } => {
+                    turn.budget.tool_calls(run.len())?;
                     let results = self
                         .run_tools(&tools, context, turn.events, &run, &refused)
                         .await;
                     for (call, ran) in results {
                         let message =
                             run_tools::absorb(&mut state, progress, turn.events, call, ran).await;
-                        messages.push(message);
+                        let (message, tokens) = self.capped(message);
+                        conversation.push(message, tokens);
                     }
                     if let Some(required) = &mut state.required {
                         required.filled = progress.produced(&required.template);
@@ -127,44 +158,148 @@ impl Agent {
         Err(state.give_up())
     }
 
-    /// The tools, their definitions and the opening messages of a turn: the
-    /// system prompt, the history, the user's message.
-    fn setup(&self, turn: &Turn<'_>) -> Result<Setup, AgentError> {
+    /// The tools on offer and the turn's conversation: the system prompt (its
+    /// stable part rendered and counted once per capability and role), the
+    /// history and the user's message, each counted.
+    fn setup(
+        &self,
+        turn: &Turn<'_>,
+    ) -> Result<(Vec<Arc<dyn DynTool>>, Vec<ToolDefinition>, Conversation), AgentError> {
         let inner = &self.inner;
-        let tools = self.tools_for(turn.capability, turn.depth, turn.customer.is_some());
+        let counter = &inner.engine.tokens;
+        let offered = self.tools_for(turn.capability, turn.depth, turn.customer.is_some());
+        let tool_tokens: usize = offered.iter().map(|o| o.tokens).sum();
+        let tools: Vec<Arc<dyn DynTool>> = offered.into_iter().map(|o| o.tool).collect();
         let definitions: Vec<ToolDefinition> =
             tools.iter().map(|tool| tool.definition().clone()).collect();
+        let stable = self.stable_prompt(turn)?;
+        let situation = self.situation(turn)?;
+        let mut system = String::with_capacity(stable.text.len() + situation.len() + 8);
+        system.push_str(&stable.text);
+        system.push_str(SITUATION_SEPARATOR);
+        system.push_str(&situation);
+        let fixed = PER_MESSAGE
+            + REPLY_PRIMING
+            + stable.tokens
+            + counter.text(SITUATION_SEPARATOR)
+            + counter.text(&situation)
+            + tool_tokens;
+        let history = turn
+            .history
+            .iter()
+            .map(|m| (m.clone(), counter.message(m)))
+            .collect();
+        let user = Message::user(turn.message);
+        let current_tokens = counter.message(&user);
+        let conversation = Conversation {
+            system,
+            fixed,
+            history,
+            current: vec![user],
+            current_tokens,
+        };
+        Ok((tools, definitions, conversation))
+    }
+
+    /// The stable part of the capability's system prompt in this role,
+    /// rendered and counted the first time it is needed.
+    fn stable_prompt(&self, turn: &Turn<'_>) -> Result<Arc<Counted>, AgentError> {
+        let inner = &self.inner;
+        let can_consult = turn.depth < inner.limits.max_consult_depth;
+        let key = (
+            turn.capability.id.clone(),
+            turn.consulted_by.map(str::to_string),
+            can_consult,
+        );
+        let cached = inner
+            .stable_prompts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(counted) = cached {
+            return Ok(counted);
+        }
         let templates = inner.templates.for_capability(&turn.capability.id);
+        let text = inner.prompts.system(&SystemContext {
+            capability: turn.capability.into(),
+            templates: templates.iter().map(|t| TemplateView::from(&**t)).collect(),
+            consulted_by: turn.consulted_by,
+            can_consult,
+        })?;
+        let tokens = inner.engine.tokens.text(&text);
+        let counted = Arc::new(Counted { text, tokens });
+        inner
+            .stable_prompts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, Arc::clone(&counted));
+        Ok(counted)
+    }
+
+    /// Today and the customer's documents.
+    fn situation(&self, turn: &Turn<'_>) -> Result<String, AgentError> {
+        let inner = &self.inner;
         let customer_context = match turn.customer {
             Some(customer) => inner
                 .workspace
                 .context(customer, inner.limits.customer_context_chars)?,
             None => None,
         };
-        let system = inner.prompts.system(&SystemContext {
-            capability: turn.capability.into(),
-            tools: definitions.iter().map(ToolView::from).collect(),
-            templates: templates.iter().map(|t| TemplateView::from(&**t)).collect(),
-            consulted_by: turn.consulted_by,
+        let today = today();
+        Ok(inner.prompts.situation(&Situation {
+            today: &today,
+            records: turn.depth == 0 && turn.customer.is_some(),
             customer: turn.customer.map(|id| CustomerView {
                 id: id.as_str(),
                 context: customer_context.as_deref(),
             }),
-        })?;
-        let mut messages = Vec::with_capacity(turn.history.len() + 4);
-        messages.push(Message::system(system));
-        messages.extend_from_slice(turn.history);
-        let first_new = messages.len();
-        messages.push(Message::user(turn.message));
-        Ok(Setup {
-            tools,
-            definitions,
-            messages,
-            first_new,
-        })
+        })?)
     }
 
-    /// One model call in its span, its tokens and its record added to `progress`.
+    /// Where the turn's tools run: only the capability the user talks to
+    /// may write the customer's documents.
+    fn tool_context<'t>(&'t self, turn: &Turn<'t>) -> ToolContext<'t> {
+        ToolContext {
+            consult: self,
+            caller: turn.capability,
+            depth: turn.depth,
+            session_id: turn.session_id,
+            customer: turn.customer.map(|id| {
+                let docs = CustomerDocs::new(&self.inner.workspace, id);
+                if turn.depth == 0 {
+                    docs
+                } else {
+                    docs.read_only()
+                }
+            }),
+            budget: turn.budget,
+        }
+    }
+
+    /// A tool message cut to the result limit, with its tokens.
+    fn capped(&self, message: Message) -> (Message, usize) {
+        let counter = &self.inner.engine.tokens;
+        let max = self.inner.limits.max_tool_result_tokens;
+        let message = match message {
+            Message::Tool {
+                tool_call_id,
+                content,
+            } => {
+                let tokens = counter.text(&content);
+                Message::Tool {
+                    tool_call_id,
+                    content: window::cap(content, tokens, max),
+                }
+            }
+            other => other,
+        };
+        let tokens = counter.message(&message);
+        (message, tokens)
+    }
+
+    /// One model call in its span, within the request's budget; its tokens and
+    /// its record added to `progress`.
     async fn model_step(
         &self,
         turn: &Turn<'_>,
@@ -172,10 +307,11 @@ impl Agent {
         request: ModelRequest,
         progress: &mut Progress,
     ) -> Result<ModelResponse, AgentError> {
+        turn.budget.model_call()?;
         let span = tracing::info_span!(
             "model_call",
             step,
-            model = %self.inner.model.name(),
+            model = %self.inner.engine.model.name(),
             prompt_tokens = field::Empty,
             completion_tokens = field::Empty,
             tool_calls = field::Empty,
@@ -189,6 +325,7 @@ impl Agent {
         let latency_ms = elapsed_ms(started);
         record_call(&span, &response, latency_ms);
         progress.usage += response.usage;
+        turn.budget.spend_tokens(response.usage.total_tokens);
         step::name_calls(&mut response, step);
         progress.model_calls.push(ModelCallRecord {
             capability: turn.capability.id.clone(),
@@ -204,15 +341,16 @@ impl Agent {
 
     /// One model call: streamed (text forwarded as it arrives) when someone is
     /// listening, whole otherwise.
-    async fn call_model(
+    pub(super) async fn call_model(
         &self,
         request: ModelRequest,
         events: Option<&EventSink>,
     ) -> Result<ModelResponse, ModelError> {
+        let model = &self.inner.engine.model;
         let Some(sink) = events else {
-            return self.inner.model.complete(request).await;
+            return model.complete(request).await;
         };
-        let mut stream = self.inner.model.stream(request).await?;
+        let mut stream = model.stream(request).await?;
         let mut assembler = Assembler::new();
         while let Some(delta) = stream.next().await {
             if let Some(text) = assembler.push(delta?) {
@@ -221,6 +359,12 @@ impl Agent {
         }
         assembler.finish()
     }
+}
+
+/// Today in the server's time zone, with its weekday: `2026-11-30 (Monday)`.
+fn today() -> String {
+    let date = jiff::ZonedDateTime::now().date();
+    format!("{date} ({:?})", date.weekday())
 }
 
 fn record_call(span: &Span, response: &ModelResponse, latency_ms: u64) {

@@ -1,7 +1,9 @@
 //! A turn as the agent runs it: what it is asked, what it answers, and why it
 //! can fail.
 
+use super::window::Overflow;
 use crate::capability::Capability;
+use crate::limits::{Budget, Exhausted};
 use crate::model::{Message, ModelError};
 use crate::prompt::PromptError;
 use crate::session::Progress;
@@ -32,12 +34,19 @@ pub struct Turn<'a> {
     pub depth: usize,
     /// Display name of the capability consulting this one, if any.
     pub consulted_by: Option<&'a str>,
+    /// What the whole request may still spend (shared with every consult).
+    pub budget: &'a Budget,
 }
 
 impl<'a> Turn<'a> {
     /// A person's turn: depth 0, no history, customer, listener or template
     /// until set.
-    pub fn new(capability: &'a Capability, message: &'a str, session_id: &'a str) -> Self {
+    pub fn new(
+        capability: &'a Capability,
+        message: &'a str,
+        session_id: &'a str,
+        budget: &'a Budget,
+    ) -> Self {
         Self {
             capability,
             history: &[],
@@ -48,6 +57,7 @@ impl<'a> Turn<'a> {
             required_template: None,
             depth: 0,
             consulted_by: None,
+            budget,
         }
     }
 }
@@ -104,4 +114,10 @@ pub enum AgentError {
     /// The customer's documents could not be read.
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
+    /// The request does not fit the model's context window.
+    #[error(transparent)]
+    ContextOverflow(#[from] Overflow),
+    /// The request has spent its budget of model calls, tool calls or tokens.
+    #[error(transparent)]
+    Budget(#[from] Exhausted),
 }

@@ -2,6 +2,7 @@
 //! fractional PM can read and edit, loaded and validated at start-up.
 
 mod parse;
+mod persona;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,8 +30,11 @@ pub struct Capability {
     pub when_to_invoke: Vec<String>,
     /// Per-capability model settings.
     pub settings: CapabilitySettings,
-    /// The markdown after the front matter: what the model is given as its persona.
+    /// The markdown after the front matter, as written.
     pub body: String,
+    /// What the model is given as its persona: the body without When to
+    /// Invoke and without the literal templates (see `persona.rs`).
+    pub persona: String,
     /// The H2 sections of `body`.
     pub sections: Vec<Section>,
     /// The folder the definition was loaded from (its `templates/` live there).

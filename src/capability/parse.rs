@@ -90,12 +90,14 @@ pub(super) fn parse(folder_id: &str, text: &str) -> Result<Capability, Vec<Probl
     if description.is_none() && find(&sections, &["Identity"]).is_some() {
         problems.push(Problem::NoDescription);
     }
-    if let Some(t) = front.settings.temperature {
-        if !(0.0..=2.0).contains(&t) {
-            problems.push(Problem::FrontMatter(format!(
-                "settings.temperature must be between 0 and 2, got {t}"
-            )));
-        }
+    if let Some(t) = front
+        .settings
+        .temperature
+        .filter(|t| !(0.0..=2.0).contains(t))
+    {
+        problems.push(Problem::FrontMatter(format!(
+            "settings.temperature must be between 0 and 2, got {t}"
+        )));
     }
 
     match (problems.is_empty(), name, description) {
@@ -107,6 +109,7 @@ pub(super) fn parse(folder_id: &str, text: &str) -> Result<Capability, Vec<Probl
             when_to_invoke,
             settings: front.settings,
             body: body.trim().to_string(),
+            persona: super::persona::persona(body),
             sections,
             dir: std::path::PathBuf::new(),
         }),

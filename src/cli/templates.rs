@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{load_capabilities, load_templates};
 use crate::atomic;
 use crate::config::Config;
-use crate::templates::{FillError, Templates};
+use crate::templates::{FillError, Templates, outline};
 
 /// Prints every template: id, title, capability and phase, its description,
 /// and the outline of its fields.
@@ -19,7 +19,7 @@ pub(super) fn list(config: &Config) -> Result<(), String> {
             template.id, template.title, template.capability, template.phase
         );
         println!("  {}", template.description);
-        for line in field_outline(&template.schema, "  ") {
+        for line in outline(&template.schema, "  ", false) {
             println!("{line}");
         }
         println!();
@@ -49,70 +49,6 @@ pub(super) fn render(
 /// The templates of the configured capabilities.
 fn configured_templates(config: &Config) -> Result<Templates, String> {
     load_templates(&load_capabilities(&config.capabilities_dir)?)
-}
-
-/// One line per field: name (`*` when required), type, allowed values, and the
-/// fields of nested objects and table rows, indented.
-fn field_outline(schema: &Value, indent: &str) -> Vec<String> {
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let Some(properties) = schema["properties"].as_object() else {
-        return Vec::new();
-    };
-    let mut lines = Vec::new();
-    for (name, property) in properties {
-        let star = if required.contains(&name.as_str()) {
-            "*"
-        } else {
-            ""
-        };
-        let (kind, nested) = field_kind(property);
-        lines.push(format!("{indent}{name}{star}: {kind}"));
-        if let Some(nested) = nested {
-            lines.extend(field_outline(nested, &format!("{indent}  ")));
-        }
-    }
-    lines
-}
-
-/// What a field holds, in words, and the schema whose fields it has in turn
-/// (an object's, or a table row's).
-fn field_kind(property: &Value) -> (String, Option<&Value>) {
-    let (kind, nested) = match property["type"].as_str() {
-        Some("array") if property["items"]["type"] == "object" => {
-            ("table of rows".to_string(), Some(&property["items"]))
-        }
-        Some("array") => (
-            match property["items"]["enum"].as_array() {
-                Some(values) => format!("list of: {}", enum_values(values)),
-                None => "list".to_string(),
-            },
-            None,
-        ),
-        Some("object") => ("object".to_string(), Some(property)),
-        Some(other) => (other.to_string(), None),
-        None => match property["enum"].as_array() {
-            Some(values) => (format!("one of: {}", enum_values(values)), None),
-            None => ("value".to_string(), None),
-        },
-    };
-    let kind = match property["enum"].as_array() {
-        Some(values) if property["type"].is_string() => {
-            format!("one of: {}", enum_values(values))
-        }
-        _ => kind,
-    };
-    (kind, nested)
-}
-
-fn enum_values(values: &[Value]) -> String {
-    values
-        .iter()
-        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 /// The JSON in the file `fields`.

@@ -7,6 +7,7 @@ use super::prepare::{Choice, PreparedTurn};
 use super::{ConversationError, TurnResult};
 use crate::agent::{Answer, EventSink, Turn, TurnEvent, TurnFailure};
 use crate::capability::Capability;
+use crate::limits::Budget;
 use crate::model::{Message, Usage};
 use crate::session::{ArtifactRef, ModelCallRecord, Progress, TurnRecord};
 
@@ -26,7 +27,8 @@ impl PreparedTurn {
     /// Runs the turn, streaming its events to `events` when given, and records it.
     pub async fn run(self, events: Option<EventSink>) -> Result<TurnResult, ConversationError> {
         let started_at = now();
-        let chosen = self.choose().await?;
+        let budget = Budget::new(&self.state.limits);
+        let chosen = self.choose(&budget).await?;
         if let Some(sink) = &events {
             let announce = TurnEvent::Capability {
                 capability: chosen.capability.id.clone(),
@@ -39,7 +41,7 @@ impl PreparedTurn {
             customer: self.customer.as_ref(),
             events: events.as_ref(),
             required_template: self.template.as_deref(),
-            ..Turn::new(&chosen.capability, &self.message, &self.session_id)
+            ..Turn::new(&chosen.capability, &self.message, &self.session_id, &budget)
         };
         let result = self.agent.run_turn(turn).await;
         let record = self.record(started_at, &chosen, &result);
@@ -60,7 +62,7 @@ impl PreparedTurn {
     }
 
     /// The capability: the one asked for, or the one a routing call picks.
-    async fn choose(&self) -> Result<Chosen, ConversationError> {
+    async fn choose(&self, budget: &Budget) -> Result<Chosen, ConversationError> {
         Ok(match &self.choice {
             Choice::Fixed(capability) => Chosen {
                 capability: Arc::clone(capability),
@@ -69,7 +71,7 @@ impl PreparedTurn {
                 model_calls: Vec::new(),
             },
             Choice::Route => {
-                let routed = self.agent.route(&self.message).await?;
+                let routed = self.agent.route(&self.message, budget).await?;
                 Chosen {
                     capability: routed.capability,
                     routed: true,

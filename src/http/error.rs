@@ -42,6 +42,13 @@ pub enum ApiError {
     /// 413: the body is larger than the limit.
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// 413: the request cannot fit the model's context window, even with no
+    /// history; the message names the numbers.
+    #[error("{0}")]
+    ContextOverflow(String),
+    /// 502: the request spent its budget of model calls, tool calls or tokens.
+    #[error("{0}")]
+    BudgetExhausted(String),
     /// 415: the body is not declared as JSON.
     #[error("expected a JSON body with content-type application/json")]
     UnsupportedMediaType,
@@ -80,7 +87,10 @@ impl ApiError {
             | ApiError::UnknownArtifact(_)
             | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::ContextOverflow(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::BudgetExhausted(_) => StatusCode::BAD_GATEWAY,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Model(ModelError::RateLimited { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Model(_) | ApiError::ModelBehaviour(_) => StatusCode::BAD_GATEWAY,
@@ -101,6 +111,8 @@ impl ApiError {
             ApiError::NoRoute(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::ContextOverflow(_) => "context_overflow",
+            ApiError::BudgetExhausted(_) => "budget_exhausted",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Model(ModelError::TooLarge { .. }) => "upstream_too_large",
             ApiError::Model(ModelError::RateLimited { .. }) => "upstream_rate_limited",
@@ -151,6 +163,7 @@ impl ApiError {
             ApiError::Storage(cause) => (Level::Error, "storage error", cause.clone()),
             ApiError::Model(err) => (Level::Warn, "model upstream failed", err.to_string()),
             ApiError::ModelBehaviour(err) => (Level::Warn, "model misbehaved", err.clone()),
+            ApiError::BudgetExhausted(err) => (Level::Warn, "budget exhausted", err.clone()),
             _ => return None,
         };
         Some(ErrorCause { level, what, cause })
@@ -228,6 +241,10 @@ impl From<AgentError> for ApiError {
             AgentError::Workspace(err) => {
                 ApiError::Storage(format!("could not read the customer's documents: {err}"))
             }
+            AgentError::ContextOverflow(overflow) => {
+                ApiError::ContextOverflow(overflow.to_string())
+            }
+            AgentError::Budget(spent) => ApiError::BudgetExhausted(spent.to_string()),
         }
     }
 }
@@ -253,7 +270,7 @@ impl From<WorkspaceError> for ApiError {
             WorkspaceError::UnknownCustomer(id) => ApiError::UnknownCustomer(id),
             WorkspaceError::UnknownArtifact(name) => ApiError::UnknownArtifact(name),
             WorkspaceError::Invalid(err) => ApiError::BadRequest(err.to_string()),
-            WorkspaceError::Io { .. } | WorkspaceError::Symlink(_) => {
+            WorkspaceError::Io { .. } | WorkspaceError::Symlink(_) | WorkspaceError::ReadOnly => {
                 ApiError::Storage(err.to_string())
             }
         }

@@ -9,6 +9,7 @@ mod fields;
 mod fill;
 mod filters;
 mod load;
+mod outline;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use serde_json::Value;
 pub use derive::{CRITERIA, Derivation, VALUE_LADDER, WORK_TYPES, prefill_current_allocation};
 pub use error::{FillError, TemplateError};
 pub use fields::{FieldError, FieldErrorKind};
+pub use outline::outline;
 
 /// The folder beside `AGENT.md` that holds a capability's templates.
 pub const TEMPLATES_DIR: &str = "templates";

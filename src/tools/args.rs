@@ -28,15 +28,76 @@ impl<T> std::fmt::Debug for ArgsSchema<T> {
 }
 
 impl<T: JsonSchema + DeserializeOwned> ArgsSchema<T> {
-    /// Derives and compiles the schema of `T`.
+    /// Derives and compiles the schema of `T`, compacted for the model (see
+    /// [`compact`]).
     pub fn derive() -> Result<Self, String> {
-        let mut json = schemars::schema_for!(T).to_value();
+        let generator = schemars::generate::SchemaSettings::draft2020_12()
+            .with(|settings| settings.inline_subschemas = true)
+            .into_generator();
+        let mut json = generator.into_root_schema_for::<T>().to_value();
         if let Some(object) = json.as_object_mut() {
-            // Noise for the model; the schema stands on its own without them.
+            // Noise for the model; the tool's description says what it is.
             object.remove("$schema");
             object.remove("title");
+            object.remove("description");
         }
+        compact(&mut json);
         Self::from_json(json)
+    }
+}
+
+/// Makes a derived schema shorter without changing what it accepts once nulls
+/// are dropped from the arguments (see [`ArgsSchema::parse`]): an optional
+/// field is its plain type, not "this or null"; `format` and null defaults go.
+/// Every tool definition is sent on every model call, so each token counts.
+fn compact(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        if let Some(items) = schema.as_array_mut() {
+            items.iter_mut().for_each(compact);
+        }
+        return;
+    };
+    object.remove("format");
+    if let Some(Value::Array(values)) = object.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
+    if object.get("default").is_some_and(Value::is_null) {
+        object.remove("default");
+    }
+    if let Some(Value::Array(types)) = object.get("type") {
+        let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        if kept.len() == 1 {
+            object.insert("type".into(), kept[0].clone());
+        }
+    }
+    if let Some(Value::Array(any)) = object.get("anyOf") {
+        let kept: Vec<&Value> = any
+            .iter()
+            .filter(|s| s.get("type") != Some(&Value::from("null")))
+            .collect();
+        if let [only] = kept.as_slice() {
+            let only = (*only).clone();
+            object.remove("anyOf");
+            if let Value::Object(fields) = only {
+                for (key, value) in fields {
+                    object.entry(key).or_insert(value);
+                }
+            }
+        }
+    }
+    object.values_mut().for_each(compact);
+}
+
+/// Removes null-valued fields, at any depth: a model that sends `"x": null`
+/// for an optional field means it has no value.
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            fields.retain(|_, v| !v.is_null());
+            fields.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
     }
 }
 
@@ -60,9 +121,10 @@ impl<T: DeserializeOwned> ArgsSchema<T> {
     /// violation with its path, so the model can fix them all at once), then the type.
     pub fn parse(&self, raw: &str) -> Result<T, ToolError> {
         let raw = if raw.trim().is_empty() { "{}" } else { raw };
-        let value: Value = serde_json::from_str(raw).map_err(|err| {
+        let mut value: Value = serde_json::from_str(raw).map_err(|err| {
             ToolError::BadArguments(format!("arguments are not valid JSON ({err})"))
         })?;
+        drop_nulls(&mut value);
         let problems: Vec<String> = self
             .validator
             .iter_errors(&value)
@@ -98,6 +160,19 @@ mod tests {
         question: String,
         /// How many.
         count: Option<u32>,
+    }
+
+    #[test]
+    fn optional_fields_are_plain_types_and_nulls_mean_absent() {
+        let schema = ArgsSchema::<Args>::derive().expect("schema");
+        assert_eq!(
+            schema.json()["properties"]["count"],
+            serde_json::json!({"type": "integer", "minimum": 0, "description": "How many."})
+        );
+        let args = schema
+            .parse(r#"{"question":"why?","count":null}"#)
+            .expect("null is absent");
+        assert_eq!(args.count, None);
     }
 
     #[test]

@@ -74,15 +74,13 @@ impl Tool for ConsultTool {
         format!("{}{}", Self::NAME, self.target.id.replace('-', "_"))
     }
 
+    /// Who it is, in one line: when to consult each sibling is part of the
+    /// caller's own definition (its Integration section).
     fn description(&self) -> String {
-        let target = &self.target;
-        let mut description = format!("Consult the {}: {}", target.name, target.description);
-        if !target.when_to_invoke.is_empty() {
-            description.push_str(" Consult it for: ");
-            description.push_str(&target.when_to_invoke.join("; "));
-            description.push('.');
-        }
-        description
+        format!(
+            "Consult the {}: {}",
+            self.target.name, self.target.description
+        )
     }
 
     async fn call(

@@ -10,19 +10,26 @@ use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError, ToolOutput};
 use crate::templates::{
-    Artifact, Derivation, FillError, OutputTemplate, Templates, prefill_current_allocation,
+    Artifact, Derivation, FieldErrorKind, FillError, OutputTemplate, Templates, outline,
+    prefill_current_allocation,
 };
 use crate::workspace::CustomerDocs;
 
-/// Arguments of `fill_template` as parsed; the schema the model sees is richer
-/// (each template's own field schema), see [`FillTemplateTool::parameters`].
+/// Arguments of `fill_template`. The model is not sent every template's field
+/// schema on every call: it learns a template's fields from the first error
+/// that names missing ones (see [`FillTemplateTool::parameters`]).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FillTemplateArgs {
     /// Template id.
     pub template: String,
     /// The template's fields.
+    #[serde(default = "empty_object")]
     pub fields: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
 }
 
 /// Fills one of a capability's own templates.
@@ -65,39 +72,24 @@ impl Tool for FillTemplateTool {
     type Args = FillTemplateArgs;
 
     fn description(&self) -> String {
-        let listing = self
-            .own
-            .iter()
-            .map(|t| format!("`{}` ({}; {})", t.id, t.title, t.phase))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            "Produce a finished document from one of your output templates, with fields \
-             gathered from the conversation. The server validates the fields, computes \
-             derived values (totals, multipliers, ROI) and renders the markdown, which is \
-             handed to the user as an artifact. If it reports missing fields, ask the user \
-             for them rather than inventing them. Templates: {listing}."
-        )
+        "Render one of your documents from fields gathered in the conversation. The server \
+         validates them, computes derived values (totals, multipliers, ROI) and hands the \
+         document to the user. Send the fields you have: an error lists every field the \
+         template takes. Ask the user for missing ones rather than inventing them."
+            .to_string()
     }
 
-    /// The template id as an enum, and the fields as any one of the templates'
-    /// own schemas.
+    /// The template id as an enum and the fields as an object: the templates'
+    /// own schemas (thousands of tokens) are not sent on every call.
     fn parameters(&self, _derived: &Value) -> Value {
         let ids: Vec<&str> = self.own.iter().map(|t| t.id.as_str()).collect();
         json!({
             "type": "object",
             "properties": {
-                "template": {
-                    "type": "string",
-                    "enum": ids,
-                    "description": "Which template to fill."
-                },
-                "fields": {
-                    "description": "The template's fields, from the conversation. Leave out derived values; the server computes them.",
-                    "anyOf": self.own.iter().map(|t| t.schema.clone()).collect::<Vec<_>>()
-                }
+                "template": {"type": "string", "enum": ids},
+                "fields": {"type": "object", "description": "Leave out derived values."}
             },
-            "required": ["template", "fields"],
+            "required": ["template"],
             "additionalProperties": false
         })
     }
@@ -116,12 +108,9 @@ impl Tool for FillTemplateTool {
         let mut artifact = self
             .templates
             .fill_with(template, fields)
-            .map_err(|err| match err {
-                FillError::Render(_) => ToolError::Failed(err.to_string()),
-                _ => ToolError::BadArguments(format!("fields for {}: {err}", template.id)),
-            })?;
+            .map_err(|err| fill_error(template, err))?;
         artifact.corrections.splice(0..0, notes);
-        if let Some(docs) = context.customer {
+        if let Some(docs) = context.customer.filter(CustomerDocs::writable) {
             let name = docs
                 .save_artifact(&artifact, &template.artifact_type, &context.caller.name)
                 .await
@@ -160,6 +149,23 @@ fn prefill_from_log(
     Ok(prefill_current_allocation(fields, &hours)
         .into_iter()
         .collect())
+}
+
+/// What the model is told when the fields do not fill the template: the
+/// problems, and when required fields are missing (as on a first try), every
+/// field the template takes.
+fn fill_error(template: &OutputTemplate, err: FillError) -> ToolError {
+    let missing = matches!(&err, FillError::Fields(errors)
+        if errors.iter().any(|e| e.kind == FieldErrorKind::Missing));
+    match err {
+        FillError::Render(_) => ToolError::Failed(err.to_string()),
+        err if missing => ToolError::BadArguments(format!(
+            "fields for {}: {err}\nIts fields (* required):\n{}",
+            template.id,
+            outline(&template.schema, "", true).join("\n")
+        )),
+        err => ToolError::BadArguments(format!("fields for {}: {err}", template.id)),
+    }
 }
 
 /// What the model is told about a rendered document.

@@ -18,6 +18,7 @@ pub use fill_template::{FillTemplateArgs, FillTemplateTool};
 pub use typed::{DynTool, Tool, Typed};
 
 use crate::capability::Capability;
+use crate::limits::Budget;
 use crate::session::Progress;
 use crate::templates::Artifact;
 use crate::workspace::CustomerDocs;
@@ -108,8 +109,10 @@ pub struct ToolContext<'a> {
     /// The session the turn belongs to.
     pub session_id: &'a str,
     /// The turn's customer and their documents, if the turn has a customer
-    /// (validated, fixed by the request).
+    /// (validated, fixed by the request); read-only below depth 0.
     pub customer: Option<CustomerDocs<'a>>,
+    /// What the whole request may still spend.
+    pub budget: &'a Budget,
 }
 
 impl<'a> ToolContext<'a> {

@@ -1,6 +1,7 @@
 //! One customer's documents as a handle: what a tool is given instead of the
 //! whole workspace, so the customer it acts on is the one our code fixed from
-//! the request, never one the model names.
+//! the request, never one the model names. A read-only handle (what a
+//! consulted capability gets) refuses every write.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use crate::templates::Artifact;
 pub struct CustomerDocs<'a> {
     workspace: &'a Arc<Workspace>,
     customer: &'a CustomerId,
+    writable: bool,
 }
 
 impl<'a> CustomerDocs<'a> {
@@ -23,6 +25,28 @@ impl<'a> CustomerDocs<'a> {
         Self {
             workspace,
             customer,
+            writable: true,
+        }
+    }
+
+    /// The same documents, read-only.
+    pub fn read_only(self) -> Self {
+        Self {
+            writable: false,
+            ..self
+        }
+    }
+
+    /// Whether writes are allowed through this handle.
+    pub fn writable(&self) -> bool {
+        self.writable
+    }
+
+    fn check_writable(&self) -> Result<(), WorkspaceError> {
+        if self.writable {
+            Ok(())
+        } else {
+            Err(WorkspaceError::ReadOnly)
         }
     }
 
@@ -48,6 +72,7 @@ impl<'a> CustomerDocs<'a> {
 
     /// Records an event; returns the action item ids assigned.
     pub async fn log_event(&self, event: &NewEvent) -> Result<Vec<String>, WorkspaceError> {
+        self.check_writable()?;
         self.workspace.log_event(self.customer, event).await
     }
 
@@ -57,6 +82,7 @@ impl<'a> CustomerDocs<'a> {
         facts: &[Fact],
         pms: &[ClientPm],
     ) -> Result<Vec<String>, WorkspaceError> {
+        self.check_writable()?;
         self.workspace.update_info(self.customer, facts, pms).await
     }
 
@@ -67,6 +93,7 @@ impl<'a> CustomerDocs<'a> {
         kind: &str,
         author: &str,
     ) -> Result<ArtifactName, WorkspaceError> {
+        self.check_writable()?;
         self.workspace
             .save_artifact(self.customer, artifact, kind, author)
             .await

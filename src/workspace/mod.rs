@@ -63,6 +63,11 @@ pub enum WorkspaceError {
     /// A path inside the workspace is a symbolic link; it is not followed.
     #[error("{0}: is a symbolic link; pmcoach does not follow links inside the workspace")]
     Symlink(String),
+    /// A write through a read-only handle (a consulted capability's).
+    #[error(
+        "the customer's documents are read-only here: only the capability the user talks to records"
+    )]
+    ReadOnly,
 }
 
 /// The workspace root and the locks that serialize writes per customer.

@@ -38,6 +38,9 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
             temperature: None,
             max_output_tokens: None,
             timeout: Duration::from_secs(20),
+            // Large: tests of history trimming set their own.
+            context_window: Some(128_000),
+            encoding: None,
         },
         limits: Limits {
             // Retries as in production, but waits of milliseconds, not seconds.

@@ -1,9 +1,14 @@
-//! Every limit the service enforces, in one place.
+//! Every limit the service enforces, in one place, and the budget one request
+//! spends against them.
 //!
 //! Later work (token budgets, hardening) adds fields here rather than scattering
 //! constants through the modules that enforce them.
 
+mod budget;
+
 use serde::Deserialize;
+
+pub use budget::{Budget, Exhausted};
 
 /// Bounds on a turn, a request and the agent's recursion.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -21,6 +26,17 @@ pub struct Limits {
     /// Most tool calls run from a single model response; the rest are answered
     /// with an error so the model can retry them in a later step.
     pub max_parallel_tool_calls: usize,
+    /// Model calls one request may make in all: routing, the turn and every
+    /// consult under it.
+    pub max_model_calls: usize,
+    /// Tool calls one request may make in all.
+    pub max_tool_calls: usize,
+    /// Tokens (prompt and completion) one request may spend in all.
+    pub max_tokens: u64,
+    /// Consults that run at once within one request.
+    pub max_parallel_consults: usize,
+    /// Largest tool result the model reads, in tokens; a longer one is cut.
+    pub max_tool_result_tokens: usize,
     /// Largest customer context (facts, action items, recent events, metrics)
     /// put in the system prompt, in characters.
     pub customer_context_chars: usize,
@@ -69,6 +85,11 @@ impl Default for Limits {
             max_body_bytes: 256 * 1024,
             max_message_chars: 32_000,
             max_parallel_tool_calls: 8,
+            max_model_calls: 16,
+            max_tool_calls: 32,
+            max_tokens: 200_000,
+            max_parallel_consults: 2,
+            max_tool_result_tokens: 4_000,
             customer_context_chars: 6_000,
             upstream: UpstreamLimits::default(),
         }
