@@ -133,6 +133,15 @@ fn is_snapshot_of(model: &str, known: &str) -> bool {
         })
 }
 
+/// The sum of two estimates, either of which may be absent (an unpriced
+/// model): absent only when both are.
+pub fn add_costs(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(round_usd(a + b)),
+        (a, b) => a.or(b),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +208,9 @@ mod tests {
         assert_eq!(mini.cost(0, 0), 0.0);
         assert_eq!(round_usd(0.1 + 0.2), 0.3);
         assert_eq!(round_usd(0.000_000_004), 0.0);
+        assert_eq!(add_costs(Some(0.1), Some(0.2)), Some(0.3));
+        assert_eq!(add_costs(None, Some(0.2)), Some(0.2));
+        assert_eq!(add_costs(None, None), None);
     }
 
     #[test]

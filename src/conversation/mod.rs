@@ -60,6 +60,8 @@ pub struct TurnResult {
     pub artifacts: Vec<Artifact>,
     /// Tokens spent, routing and consulted capabilities included.
     pub usage: Usage,
+    /// Their estimated cost in USD; `None` when the model has no price.
+    pub cost_usd: Option<f64>,
 }
 
 /// Why a turn was not taken.

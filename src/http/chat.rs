@@ -52,6 +52,10 @@ pub struct ChatResponse {
     pub artifacts: Vec<Artifact>,
     /// Tokens spent, including consulted capabilities.
     pub usage: Usage,
+    /// Their estimated cost in USD, from the model's price; absent when the
+    /// model has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
 }
 
 impl From<TurnResult> for ChatResponse {
@@ -64,6 +68,7 @@ impl From<TurnResult> for ChatResponse {
             tool_calls: result.tool_calls,
             artifacts: result.artifacts,
             usage: result.usage,
+            cost_usd: result.cost_usd,
         }
     }
 }

@@ -59,6 +59,9 @@ pub struct InvokeResponse {
     /// Tokens spent.
     #[schema(value_type = Object)]
     pub usage: Usage,
+    /// Their estimated cost in USD; absent when the model has no price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// The session the invocation was recorded as.
     pub session_id: String,
 }
@@ -114,6 +117,7 @@ pub(super) async fn invoke(
         artifacts: result.artifacts,
         events_logged,
         usage: result.usage,
+        cost_usd: result.cost_usd,
         session_id: result.session_id,
     }))
 }
