@@ -3,11 +3,13 @@
 //! (`PreparedTurn::run`). HTTP, the terminal chat, the orchestrator endpoints
 //! and the evals all go through here.
 
+mod daily_budget;
 mod prepare;
 mod run;
 
 use serde::Serialize;
 
+pub use daily_budget::BudgetSpent;
 pub use prepare::{PreparedTurn, prepare};
 
 use crate::agent::AgentError;
@@ -79,6 +81,9 @@ pub enum ConversationError {
     /// No model is configured.
     #[error("no model is configured")]
     NoModel,
+    /// The customer has spent its daily token budget.
+    #[error(transparent)]
+    DailyBudget(BudgetSpent),
     /// The agent failed.
     #[error(transparent)]
     Agent(#[from] AgentError),

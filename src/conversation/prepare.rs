@@ -88,6 +88,7 @@ pub async fn prepare(
         check_template(state, template, &choice)?;
     }
     let agent = state.agent.clone().ok_or(ConversationError::NoModel)?;
+    super::daily_budget::check(state, customer.as_ref()).await?;
     if let Some(customer) = &customer {
         state.workspace.ensure_customer(customer).await?;
     }

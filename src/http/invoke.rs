@@ -78,6 +78,7 @@ pub struct InvokeResponse {
         (status = 400, description = "Invalid request"),
         (status = 404, description = "Unknown capability"),
         (status = 422, description = "The template could not be filled; the message lists the fields still missing"),
+        (status = 429, description = "The customer has spent its daily token budget (`budget_exhausted`), with `Retry-After`"),
         (status = 502, description = "The model upstream failed"),
         (status = 503, description = "No model configured")
     )
