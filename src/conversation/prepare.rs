@@ -68,17 +68,7 @@ pub async fn prepare(
         }
         None => (None, None),
     };
-    let customer = match (requested_customer, existing.as_ref()) {
-        (Some(customer), _) => Some(customer),
-        (
-            None,
-            Some(Session {
-                customer: Some(stored),
-                ..
-            }),
-        ) => Some(CustomerId::parse(stored).map_err(invalid)?),
-        (None, _) => None,
-    };
+    let customer = turn_customer(requested_customer, existing.as_ref())?;
     let requested = request.capability.as_deref();
     let choice = choose(
         state,
@@ -110,6 +100,18 @@ pub async fn prepare(
         template: request.template,
         _session_guard: session_guard,
     })
+}
+
+/// The customer asked for, else the one the session belongs to.
+fn turn_customer(
+    requested: Option<CustomerId>,
+    session: Option<&Session>,
+) -> Result<Option<CustomerId>, ConversationError> {
+    match (requested, session.and_then(|s| s.customer.as_deref())) {
+        (Some(customer), _) => Ok(Some(customer)),
+        (None, Some(stored)) => CustomerId::parse(stored).map(Some).map_err(invalid),
+        (None, None) => Ok(None),
+    }
 }
 
 /// The message, trimmed: not empty, not over the limit; and not both a
