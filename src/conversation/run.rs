@@ -102,8 +102,10 @@ impl PreparedTurn {
         let mut model_calls = chosen.model_calls.clone();
         model_calls.extend(progress.model_calls.iter().cloned());
         let model = self.agent.model_name();
-        let cost_usd =
-            (self.state.prices).cost(model, usage.prompt_tokens, usage.completion_tokens);
+        let cost_usd = self
+            .state
+            .prices
+            .cost(model, usage.prompt_tokens, usage.completion_tokens);
         TurnRecord {
             started_at,
             finished_at: now(),
