@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::keyed_lock::KeyedLocks;
 use crate::limits::Limits;
 use crate::model::{ChatModel, ModelError, OpenAiModel};
+use crate::pricing::Prices;
 use crate::prompt::{PromptError, Prompts};
 use crate::session::SessionStore;
 use crate::templates::{TemplateError, Templates};
@@ -33,6 +34,8 @@ pub struct AppState {
     pub workspace: Arc<Workspace>,
     /// Request and turn limits.
     pub limits: Limits,
+    /// Model prices, for each turn's estimated cost.
+    pub prices: Arc<Prices>,
 }
 
 /// Why the application could not be assembled.
@@ -180,5 +183,6 @@ pub fn assemble(
         session_locks: Arc::default(),
         workspace,
         limits: config.limits.clone(),
+        prices: Arc::new(config.prices.clone()),
     })
 }

@@ -3,6 +3,7 @@
 //! The environment names follow the OpenAI SDKs (`OPENAI_API_KEY`, `OPENAI_BASE_URL`)
 //! so an existing setup just works; everything of ours is `PMCOACH_*`.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::limits::Limits;
+use crate::pricing::{Price, Prices};
 
 /// The base URL used when none is configured.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -34,6 +36,9 @@ pub struct Config {
     pub model: ModelConfig,
     /// Bounds on turns and requests.
     pub limits: Limits,
+    /// USD per million tokens by model, for estimated costs: the built-in list
+    /// prices with `[prices."<model>"]` over them.
+    pub prices: Prices,
 }
 
 /// How to reach an OpenAI-compatible chat model.
@@ -115,6 +120,8 @@ struct FileConfig {
     workspace_dir: Option<PathBuf>,
     model: FileModel,
     limits: Limits,
+    /// `[prices."<model>"] input_per_mtok = .., output_per_mtok = ..`.
+    prices: BTreeMap<String, Price>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -167,6 +174,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("workspace")),
             model,
             limits,
+            prices: Prices::default().with(file.prices),
         })
     }
 }
@@ -332,6 +340,29 @@ mod tests {
             message.contains(&bad.path().display().to_string()),
             "{message}"
         );
+    }
+
+    #[test]
+    fn prices_and_the_daily_budget_come_from_the_file() {
+        let file = write_config(
+            "[limits]\ncustomer_daily_tokens = 50000\n\
+             [prices.\"gpt-4o\"]\ninput_per_mtok = 1.0\noutput_per_mtok = 4.0\n\
+             [prices.\"llama3.1\"]\ninput_per_mtok = 0\noutput_per_mtok = 0\n",
+        );
+        let config = Config::load(Some(file.path()), &env_of(&[])).expect("config");
+        assert_eq!(config.limits.customer_daily_tokens, Some(50_000));
+        assert_eq!(config.prices.cost("gpt-4o", 1_000_000, 0), Some(1.0));
+        assert_eq!(config.prices.cost("llama3.1", 1000, 1000), Some(0.0));
+        assert_eq!(config.prices.cost("gpt-4o-mini", 1_000_000, 0), Some(0.15));
+
+        let bad = write_config("[prices.\"gpt-4o\"]\ninput_per_mtok = -2\noutput_per_mtok = 1\n");
+        let err = Config::load(Some(bad.path()), &env_of(&[])).expect_err("negative price");
+        let message = err.to_string();
+        assert!(
+            message.contains(&bad.path().display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("input_per_mtok"), "{message}");
     }
 
     #[test]

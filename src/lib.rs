@@ -17,6 +17,7 @@ pub mod http;
 pub mod keyed_lock;
 pub mod limits;
 pub mod model;
+pub mod pricing;
 pub mod prompt;
 pub mod session;
 pub mod templates;

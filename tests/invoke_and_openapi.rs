@@ -169,6 +169,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/customers/{id}"),
     ("get", "/v1/customers/{id}/events"),
     ("get", "/v1/customers/{id}/engagement"),
+    ("get", "/v1/customers/{id}/usage"),
     ("get", "/v1/customers/{id}/artifacts"),
     ("get", "/v1/customers/{id}/artifacts/{name}"),
     ("get", "/v1/customers/{id}/sessions/{session}"),
@@ -222,5 +223,6 @@ async fn the_openapi_document_describes_every_route_and_only_real_ones() {
     // Request and response schemas are in the document.
     assert!(doc["components"]["schemas"]["ChatRequest"].is_object());
     assert!(doc["components"]["schemas"]["InvokeResponse"].is_object());
+    assert!(doc["components"]["schemas"]["CustomerUsage"].is_object());
     assert!(doc["components"]["schemas"]["async_openai.CreateChatCompletionRequest"].is_object());
 }

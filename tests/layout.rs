@@ -29,7 +29,14 @@ const LAYERS: &[&[&str]] = &[
         "session",
         "tokens",
     ],
-    &["capability", "config", "limits", "atomic", "keyed_lock"],
+    &[
+        "capability",
+        "config",
+        "limits",
+        "pricing",
+        "atomic",
+        "keyed_lock",
+    ],
 ];
 
 fn src_dir() -> PathBuf {

@@ -3,11 +3,13 @@
 //! (`PreparedTurn::run`). HTTP, the terminal chat, the orchestrator endpoints
 //! and the evals all go through here.
 
+mod daily_budget;
 mod prepare;
 mod run;
 
 use serde::Serialize;
 
+pub use daily_budget::BudgetSpent;
 pub use prepare::{PreparedTurn, prepare};
 
 use crate::agent::AgentError;
@@ -60,6 +62,8 @@ pub struct TurnResult {
     pub artifacts: Vec<Artifact>,
     /// Tokens spent, routing and consulted capabilities included.
     pub usage: Usage,
+    /// Their estimated cost in USD; `None` when the model has no price.
+    pub cost_usd: Option<f64>,
 }
 
 /// Why a turn was not taken.
@@ -77,6 +81,9 @@ pub enum ConversationError {
     /// No model is configured.
     #[error("no model is configured")]
     NoModel,
+    /// The customer has spent its daily token budget.
+    #[error(transparent)]
+    DailyBudget(BudgetSpent),
     /// The agent failed.
     #[error(transparent)]
     Agent(#[from] AgentError),

@@ -68,17 +68,7 @@ pub async fn prepare(
         }
         None => (None, None),
     };
-    let customer = match (requested_customer, existing.as_ref()) {
-        (Some(customer), _) => Some(customer),
-        (
-            None,
-            Some(Session {
-                customer: Some(stored),
-                ..
-            }),
-        ) => Some(CustomerId::parse(stored).map_err(invalid)?),
-        (None, _) => None,
-    };
+    let customer = turn_customer(requested_customer, existing.as_ref())?;
     let requested = request.capability.as_deref();
     let choice = choose(
         state,
@@ -88,6 +78,7 @@ pub async fn prepare(
         check_template(state, template, &choice)?;
     }
     let agent = state.agent.clone().ok_or(ConversationError::NoModel)?;
+    super::daily_budget::check(state, customer.as_ref()).await?;
     if let Some(customer) = &customer {
         state.workspace.ensure_customer(customer).await?;
     }
@@ -109,6 +100,18 @@ pub async fn prepare(
         template: request.template,
         _session_guard: session_guard,
     })
+}
+
+/// The customer asked for, else the one the session belongs to.
+fn turn_customer(
+    requested: Option<CustomerId>,
+    session: Option<&Session>,
+) -> Result<Option<CustomerId>, ConversationError> {
+    match (requested, session.and_then(|s| s.customer.as_deref())) {
+        (Some(customer), _) => Ok(Some(customer)),
+        (None, Some(stored)) => CustomerId::parse(stored).map(Some).map_err(invalid),
+        (None, None) => Ok(None),
+    }
 }
 
 /// The message, trimmed: not empty, not over the limit; and not both a

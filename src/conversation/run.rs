@@ -103,17 +103,23 @@ impl PreparedTurn {
         usage += progress.usage;
         let mut model_calls = chosen.model_calls.clone();
         model_calls.extend(progress.model_calls.iter().cloned());
+        let model = self.agent.model_name();
+        let cost_usd = self
+            .state
+            .prices
+            .cost(model, usage.prompt_tokens, usage.completion_tokens);
         TurnRecord {
             started_at,
             finished_at: now(),
             capability: chosen.capability.id.clone(),
             customer: self.customer.as_ref().map(ToString::to_string),
-            model: self.agent.model_name().to_string(),
+            model: model.to_string(),
             messages,
             tool_calls: progress.tool_calls.clone(),
             artifacts: progress.artifacts.iter().map(ArtifactRef::from).collect(),
             model_calls,
             usage,
+            cost_usd,
             error,
         }
     }
@@ -138,6 +144,7 @@ impl PreparedTurn {
             tool_calls: answer.progress.tool_calls,
             artifacts: answer.progress.artifacts,
             usage: record.usage,
+            cost_usd: record.cost_usd,
         }
     }
 }

@@ -52,6 +52,10 @@ pub struct ChatResponse {
     pub artifacts: Vec<Artifact>,
     /// Tokens spent, including consulted capabilities.
     pub usage: Usage,
+    /// Their estimated cost in USD, from the model's price; absent when the
+    /// model has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
 }
 
 impl From<TurnResult> for ChatResponse {
@@ -64,6 +68,7 @@ impl From<TurnResult> for ChatResponse {
             tool_calls: result.tool_calls,
             artifacts: result.artifacts,
             usage: result.usage,
+            cost_usd: result.cost_usd,
         }
     }
 }
@@ -81,6 +86,7 @@ impl From<TurnResult> for ChatResponse {
         (status = 400, description = "Malformed JSON, empty or over-long message, invalid customer or session id", body = ErrorBody),
         (status = 404, description = "Unknown capability or session", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 429, description = "The customer has spent its daily token budget (`budget_exhausted`); `Retry-After` gives the seconds until it resets at the next UTC midnight", body = ErrorBody),
         (status = 500, description = "The customer's documents or the session could not be written", body = ErrorBody),
         (status = 502, description = "The model upstream failed, or the model did not finish", body = ErrorBody),
         (status = 503, description = "No model configured", body = ErrorBody)

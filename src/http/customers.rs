@@ -11,7 +11,9 @@ use super::error::{ApiError, AppJson, AppPath, ErrorBody};
 use crate::workspace::event_log::{ActionItem, Event};
 use crate::workspace::info::{self, ClientPm};
 use crate::workspace::metrics::Engagement;
-use crate::workspace::{ArtifactName, ArtifactSummary, CustomerId, SessionId, Transcript};
+use crate::workspace::{
+    ArtifactName, ArtifactSummary, CustomerId, CustomerUsage, SessionId, Transcript,
+};
 
 fn customer(id: &str) -> Result<CustomerId, ApiError> {
     CustomerId::parse(id).map_err(|err| ApiError::BadRequest(err.to_string()))
@@ -170,6 +172,31 @@ pub(super) async fn engagement(
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<Engagement>, ApiError> {
     Ok(AppJson(state.workspace.engagement(&customer(&id)?)?))
+}
+
+/// Tokens and estimated cost, overall, per UTC day and per session.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/usage",
+    tag = "customers",
+    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    responses(
+        (status = 200, description = "Tokens and estimated cost (USD) from the customer's transcripts: overall, per UTC day (a turn counts on the day it finished) and per session; `unpriced_tokens` are tokens of turns without a price, which `cost_usd` leaves out", body = CustomerUsage),
+        (status = 400, description = "Invalid id or name", body = ErrorBody),
+        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+    )
+)]
+pub(super) async fn usage(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+) -> Result<AppJson<CustomerUsage>, ApiError> {
+    let id = customer(&id)?;
+    let workspace = std::sync::Arc::clone(&state.workspace);
+    // Reading every transcript is file I/O: off the async workers.
+    let usage = tokio::task::spawn_blocking(move || workspace.usage(&id))
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))??;
+    Ok(AppJson(usage))
 }
 
 /// `{artifacts: [...]}`.

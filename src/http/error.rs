@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::agent::AgentError;
 use crate::config::NO_MODEL_ADVICE;
-use crate::conversation::ConversationError;
+use crate::conversation::{BudgetSpent, ConversationError};
 use crate::model::ModelError;
 use crate::workspace::WorkspaceError;
 
@@ -68,6 +68,10 @@ pub enum ApiError {
     /// lists the fields still missing.
     #[error("{0}")]
     TemplateNotFilled(String),
+    /// 429: the customer has spent its daily token budget; `Retry-After`
+    /// says when it resets (the next UTC midnight).
+    #[error(transparent)]
+    DailyBudget(BudgetSpent),
     /// 503: no model is configured.
     #[error("{NO_MODEL_ADVICE}")]
     NoModel,
@@ -96,6 +100,7 @@ impl ApiError {
             ApiError::Model(_) | ApiError::ModelBehaviour(_) => StatusCode::BAD_GATEWAY,
             ApiError::NoModel => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TemplateNotFilled(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::DailyBudget(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Storage(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -120,6 +125,7 @@ impl ApiError {
             ApiError::ModelBehaviour(_) => "model_error",
             ApiError::NoModel => "no_model",
             ApiError::TemplateNotFilled(_) => "template_not_filled",
+            ApiError::DailyBudget(_) => "budget_exhausted",
             ApiError::Storage(_) => "storage_error",
             ApiError::Internal(_) => "internal",
         }
@@ -203,6 +209,7 @@ impl ApiError {
             ApiError::Model(ModelError::RateLimited { retry_after }) => {
                 Some(retry_after.as_secs().max(1))
             }
+            ApiError::DailyBudget(refusal) => Some(refusal.retry_after_secs),
             _ => None,
         }
     }
@@ -256,6 +263,7 @@ impl From<ConversationError> for ApiError {
             ConversationError::UnknownCapability(id) => ApiError::UnknownCapability(id),
             ConversationError::UnknownSession(id) => ApiError::UnknownSession(id),
             ConversationError::NoModel => ApiError::NoModel,
+            ConversationError::DailyBudget(refusal) => ApiError::DailyBudget(refusal),
             ConversationError::Agent(err) => err.into(),
             ConversationError::Store(_) | ConversationError::Workspace(_) => {
                 ApiError::Storage(format!("{err}; what was already saved is intact"))

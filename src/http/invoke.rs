@@ -59,6 +59,9 @@ pub struct InvokeResponse {
     /// Tokens spent.
     #[schema(value_type = Object)]
     pub usage: Usage,
+    /// Their estimated cost in USD; absent when the model has no price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// The session the invocation was recorded as.
     pub session_id: String,
 }
@@ -75,6 +78,7 @@ pub struct InvokeResponse {
         (status = 400, description = "Invalid request"),
         (status = 404, description = "Unknown capability"),
         (status = 422, description = "The template could not be filled; the message lists the fields still missing"),
+        (status = 429, description = "The customer has spent its daily token budget (`budget_exhausted`), with `Retry-After`"),
         (status = 502, description = "The model upstream failed"),
         (status = 503, description = "No model configured")
     )
@@ -114,6 +118,7 @@ pub(super) async fn invoke(
         artifacts: result.artifacts,
         events_logged,
         usage: result.usage,
+        cost_usd: result.cost_usd,
         session_id: result.session_id,
     }))
 }

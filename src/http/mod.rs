@@ -80,6 +80,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::show))
         .routes(routes!(customers::events))
         .routes(routes!(customers::engagement))
+        .routes(routes!(customers::usage))
         .routes(routes!(customers::artifacts))
         .routes(routes!(customers::artifact))
         .routes(routes!(customers::session))

@@ -43,6 +43,10 @@ pub struct Limits {
     /// How the model upstream is treated: retries, waits, sizes
     /// (`[limits.upstream]`).
     pub upstream: UpstreamLimits,
+    /// Tokens one customer may spend per UTC day; a turn for a customer who
+    /// has reached it is refused (429) until the next UTC midnight. `None`:
+    /// unlimited.
+    pub customer_daily_tokens: Option<u64>,
 }
 
 /// Our own policy towards the model upstream.
@@ -92,6 +96,7 @@ impl Default for Limits {
             max_tool_result_tokens: 4_000,
             customer_context_chars: 6_000,
             upstream: UpstreamLimits::default(),
+            customer_daily_tokens: None,
         }
     }
 }

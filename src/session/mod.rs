@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::model::{Message, Usage};
+use crate::pricing::add_costs;
 
 mod record;
 
@@ -27,6 +28,8 @@ pub struct Session {
     pub messages: Vec<Message>,
     /// Tokens spent over all turns.
     pub usage: Usage,
+    /// Their estimated cost in USD: the sum over the turns that have one.
+    pub cost_usd: Option<f64>,
     /// Finished turns.
     pub turns: usize,
 }
@@ -93,6 +96,7 @@ impl Session {
             customer: first.customer.clone(),
             messages: Vec::new(),
             usage: Usage::default(),
+            cost_usd: None,
             turns: 0,
         }
     }
@@ -105,6 +109,7 @@ impl Session {
             self.messages.extend_from_slice(&turn.messages);
         }
         self.usage += turn.usage;
+        self.cost_usd = add_costs(self.cost_usd, turn.cost_usd);
         self.turns += 1;
     }
 }
@@ -129,6 +134,7 @@ mod tests {
                 completion_tokens: 2,
                 total_tokens: 3,
             },
+            cost_usd: Some(0.25),
             error: None,
         }
     }
@@ -145,6 +151,7 @@ mod tests {
             vec![Message::user("one"), Message::user("two")]
         );
         assert_eq!(session.usage.total_tokens, 6);
+        assert_eq!(session.cost_usd, Some(0.5));
         assert_eq!(session.turns, 2);
         assert_eq!(session.customer.as_deref(), Some("acme"));
     }

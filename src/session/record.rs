@@ -36,6 +36,11 @@ pub struct TurnRecord {
     pub model_calls: Vec<ModelCallRecord>,
     /// Tokens the turn spent.
     pub usage: Usage,
+    /// Their estimated cost in USD at the model's price when the turn ran;
+    /// absent when the model has no price (and in transcripts written before
+    /// costs were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// Why the turn failed, when it did (its messages then hold only the user's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

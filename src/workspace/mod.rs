@@ -16,10 +16,12 @@ mod events;
 mod file_io;
 mod ids;
 pub mod info;
+mod ledger;
 mod markdown;
 pub mod metrics;
 mod paths;
 mod transcripts;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -27,7 +29,9 @@ use std::sync::Mutex;
 pub use artifacts::ArtifactSummary;
 pub use docs::CustomerDocs;
 pub use ids::{ArtifactName, CustomerId, InvalidName, MAX_ID_LEN, SessionId, slugify};
+pub use ledger::{next_utc_midnight, utc_day};
 pub use transcripts::{FileSessions, Line, SessionHeader, TRANSCRIPT_VERSION, Transcript};
+pub use usage::{CustomerUsage, DaySpend, SessionSpend, Spend};
 
 use crate::keyed_lock::KeyedLocks;
 
@@ -76,6 +80,8 @@ pub struct Workspace {
     root: PathBuf,
     locks: KeyedLocks,
     fail_next_write: Mutex<Option<usize>>,
+    /// Tokens each customer spent today, kept in step with its transcripts.
+    ledger: ledger::Ledger,
 }
 
 impl Workspace {
@@ -85,6 +91,7 @@ impl Workspace {
             root: root.into(),
             locks: KeyedLocks::default(),
             fail_next_write: Mutex::new(None),
+            ledger: ledger::Ledger::default(),
         }
     }
 

@@ -100,7 +100,7 @@ impl Transcript {
 impl Workspace {
     /// `<customer>/sessions/<id>.jsonl` (or `sessions/<id>.jsonl`), refusing a
     /// path through a symbolic link.
-    fn transcript_path(
+    pub(super) fn transcript_path(
         &self,
         customer: Option<&CustomerId>,
         session: &SessionId,
@@ -191,6 +191,9 @@ impl Workspace {
         }
         let line = encode(&Line::Turn(Box::new(turn.clone())))?;
         atomic::append_line(&path, &line, self.take_fault()).map_err(self.io(&path))?;
+        if let Some(customer) = customer {
+            self.ledger.record(customer, turn);
+        }
         Ok(())
     }
 }

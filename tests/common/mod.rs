@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use pmcoach::config::{Config, ModelConfig};
 use pmcoach::limits::{Limits, UpstreamLimits};
+use pmcoach::pricing::Prices;
 use secrecy::SecretString;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -51,6 +52,7 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
             },
             ..Limits::default()
         },
+        prices: Prices::default(),
     }
 }
 

@@ -44,6 +44,8 @@ pub(super) fn body(err: &ApiError) -> serde_json::Value {
         | StatusCode::UNPROCESSABLE_ENTITY
         | StatusCode::METHOD_NOT_ALLOWED => "invalid_request_error",
         StatusCode::SERVICE_UNAVAILABLE => "service_unavailable",
+        // OpenAI's type for a spent quota (its SDKs raise RateLimitError on 429).
+        StatusCode::TOO_MANY_REQUESTS => "insufficient_quota",
         _ => "server_error",
     };
     let code = match err {

@@ -81,6 +81,7 @@ pub(super) async fn models(State(state): State<AppState>) -> axum::Json<ModelLis
         (status = 200, description = "An OpenAI chat completion (or, with `stream`, chat.completion.chunk events ending with `data: [DONE]`)", body = CreateChatCompletionResponse),
         (status = 400, description = "Invalid request (OpenAI error shape)"),
         (status = 404, description = "Unknown model (capability)"),
+        (status = 429, description = "The customer has spent its daily token budget (code `budget_exhausted`), with `Retry-After`"),
         (status = 502, description = "The model upstream failed"),
         (status = 503, description = "No model configured")
     )

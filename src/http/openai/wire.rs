@@ -40,6 +40,9 @@ struct Extras {
     routed: bool,
     artifacts: Vec<crate::templates::Artifact>,
     tool_calls: Vec<crate::session::ToolCallRecord>,
+    /// The estimated cost in USD of `usage`; absent when the model has no price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -75,6 +78,7 @@ pub(super) fn completion(id: &str, created: u32, result: TurnResult) -> Completi
             routed: result.routed,
             artifacts: result.artifacts,
             tool_calls: result.tool_calls,
+            cost_usd: result.cost_usd,
         },
     }
 }
