@@ -77,12 +77,7 @@ pub(super) fn parse(folder_id: &str, text: &str) -> Result<Capability, Vec<Probl
     if name.is_none() {
         problems.push(Problem::NoName);
     }
-    let when_to_invoke = find(&sections, &["When to Invoke"])
-        .map(|s| bullet_items(&s.content))
-        .unwrap_or_default();
-    if find(&sections, &["When to Invoke"]).is_some() && when_to_invoke.is_empty() {
-        problems.push(Problem::EmptyWhenToInvoke);
-    }
+    let when_to_invoke = when_to_invoke(&sections, &mut problems);
     let description = front
         .description
         .clone()
@@ -115,6 +110,18 @@ pub(super) fn parse(folder_id: &str, text: &str) -> Result<Capability, Vec<Probl
         }),
         _ => Err(problems),
     }
+}
+
+/// The When to Invoke bullets; a section without any is a problem.
+fn when_to_invoke(sections: &[Section], problems: &mut Vec<Problem>) -> Vec<String> {
+    let section = find(sections, &["When to Invoke"]);
+    let items = section
+        .map(|s| bullet_items(&s.content))
+        .unwrap_or_default();
+    if section.is_some() && items.is_empty() {
+        problems.push(Problem::EmptyWhenToInvoke);
+    }
+    items
 }
 
 /// A capability id: a lowercase slug of letters, digits and inner hyphens, short
