@@ -40,6 +40,10 @@ pub struct CaseResult {
     pub tokens: u64,
 }
 
+/// The context window a replayed case is fitted to when no model is
+/// configured: a hosted model's.
+pub const REPLAY_CONTEXT_WINDOW: usize = 128_000;
+
 /// What every case shares.
 pub struct Suite {
     /// Base configuration (workspace and limits are set per case).
@@ -150,6 +154,12 @@ impl Suite {
         config.workspace_dir = sandbox.path().to_path_buf();
         if let Some(steps) = case.max_steps {
             config.limits.max_steps = steps;
+        }
+        if config.model.resolved_model().is_none() {
+            // Replays and authored scripts stand for a hosted model: counted
+            // and windowed as one, unless the configuration says otherwise.
+            config.model.context_window.get_or_insert(REPLAY_CONTEXT_WINDOW);
+            config.model.encoding.get_or_insert_with(|| "o200k".to_string());
         }
         app::assemble(&config, &self.loaded, Some(Arc::clone(model))).map_err(|err| err.to_string())
     }
