@@ -65,15 +65,7 @@ impl Agent {
             fell_back: chosen.is_none(),
             capability: chosen.unwrap_or_else(|| Arc::clone(default)),
             usage: response.usage,
-            model_call: ModelCallRecord {
-                capability: "router".to_string(),
-                depth: 0,
-                step: 0,
-                response: response.to_message(),
-                usage: response.usage,
-                finish_reason: response.finish_reason.clone(),
-                latency_ms: elapsed_ms(started),
-            },
+            model_call: ModelCallRecord::answered("router", 0, 0, &response, elapsed_ms(started)),
         })
     }
 }

@@ -327,15 +327,13 @@ impl Agent {
         progress.usage += response.usage;
         turn.budget.spend_tokens(response.usage.total_tokens);
         step::name_calls(&mut response, step);
-        progress.model_calls.push(ModelCallRecord {
-            capability: turn.capability.id.clone(),
-            depth: turn.depth,
+        progress.model_calls.push(ModelCallRecord::answered(
+            &turn.capability.id,
+            turn.depth,
             step,
-            response: response.to_message(),
-            usage: response.usage,
-            finish_reason: response.finish_reason.clone(),
+            &response,
             latency_ms,
-        });
+        ));
         Ok(response)
     }
 

@@ -9,7 +9,7 @@ use crate::agent::{Answer, EventSink, Turn, TurnEvent, TurnFailure};
 use crate::capability::Capability;
 use crate::limits::Budget;
 use crate::model::{Message, Usage};
-use crate::session::{ArtifactRef, ModelCallRecord, Progress, TurnRecord};
+use crate::session::{ArtifactRef, ModelCallRecord, Progress, TurnRecord, store_answers_once};
 
 /// The capability that answers and what choosing it cost.
 struct Chosen {
@@ -103,6 +103,7 @@ impl PreparedTurn {
         usage += progress.usage;
         let mut model_calls = chosen.model_calls.clone();
         model_calls.extend(progress.model_calls.iter().cloned());
+        store_answers_once(&mut model_calls, &messages);
         let model = self.agent.model_name();
         let cost_usd = self
             .state

@@ -158,8 +158,14 @@ impl Suite {
         if config.model.resolved_model().is_none() {
             // Replays and authored scripts stand for a hosted model: counted
             // and windowed as one, unless the configuration says otherwise.
-            config.model.context_window.get_or_insert(REPLAY_CONTEXT_WINDOW);
-            config.model.encoding.get_or_insert_with(|| "o200k".to_string());
+            config
+                .model
+                .context_window
+                .get_or_insert(REPLAY_CONTEXT_WINDOW);
+            config
+                .model
+                .encoding
+                .get_or_insert_with(|| "o200k".to_string());
         }
         app::assemble(&config, &self.loaded, Some(Arc::clone(model))).map_err(|err| err.to_string())
     }

@@ -13,7 +13,9 @@ use crate::pricing::add_costs;
 
 mod record;
 
-pub use record::{ArtifactRef, ModelCallRecord, Progress, ToolCallRecord, TurnRecord};
+pub use record::{
+    ArtifactRef, ModelCallRecord, Progress, ToolCallRecord, TurnRecord, store_answers_once,
+};
 
 /// A conversation: who it is with and everything said so far.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{Message, Usage};
+use crate::model::{Message, ModelResponse, Usage};
 use crate::templates::Artifact;
 
 /// One finished turn, as appended to a session: the line a transcript file holds
@@ -77,8 +77,13 @@ pub struct ModelCallRecord {
     pub depth: usize,
     /// Step within that turn, from 1.
     pub step: usize,
-    /// The assistant message the model answered with.
-    pub response: Message,
+    /// The assistant message the model answered with, unless the turn's
+    /// `messages` hold it (then `message` says where): each answer is stored once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Message>,
+    /// The index of the answer in the turn's `messages`, when it is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<usize>,
     /// Tokens of this call.
     pub usage: Usage,
     /// Why the model stopped.
@@ -118,6 +123,45 @@ pub struct Progress {
     pub usage: Usage,
 }
 
+impl ModelCallRecord {
+    /// The record of an answer not (yet) placed in the turn's messages.
+    pub fn answered(
+        capability: &str,
+        depth: usize,
+        step: usize,
+        answer: &ModelResponse,
+        latency_ms: u64,
+    ) -> Self {
+        Self {
+            capability: capability.to_string(),
+            depth,
+            step,
+            response: Some(answer.to_message()),
+            message: None,
+            usage: answer.usage,
+            finish_reason: answer.finish_reason.clone(),
+            latency_ms,
+        }
+    }
+}
+
+/// Points each model call whose answer is in `messages` at it instead of
+/// keeping a second copy. Answers are matched in order, so the same text
+/// twice finds its own place.
+pub fn store_answers_once(calls: &mut [ModelCallRecord], messages: &[Message]) {
+    let mut from = 0;
+    for call in calls {
+        let Some(response) = &call.response else {
+            continue;
+        };
+        if let Some(offset) = messages[from..].iter().position(|m| m == response) {
+            call.message = Some(from + offset);
+            call.response = None;
+            from += offset + 1;
+        }
+    }
+}
+
 impl Progress {
     /// Takes in what a nested piece of work (a tool call, a consulted
     /// capability) spent and produced. Its own tool calls stay with it: a
@@ -131,5 +175,52 @@ impl Progress {
     /// Whether a document from `template` was produced.
     pub fn produced(&self, template: &str) -> bool {
         self.artifacts.iter().any(|a| a.template == template)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(depth: usize, text: &str) -> ModelCallRecord {
+        let answer = ModelResponse {
+            content: Some(text.into()),
+            tool_calls: Vec::new(),
+            usage: Usage::default(),
+            finish_reason: None,
+        };
+        ModelCallRecord::answered("coach", depth, 1, &answer, 5)
+    }
+
+    #[test]
+    fn answers_in_the_messages_are_stored_once() {
+        let assistant = |text: &str| Message::Assistant {
+            content: Some(text.into()),
+            tool_calls: Vec::new(),
+        };
+        let messages = vec![
+            Message::user("hi"),
+            assistant("same"),
+            Message::user("nudge"),
+            assistant("same"),
+        ];
+        let mut calls = vec![call(0, "same"), call(1, "the sibling's"), call(0, "same")];
+        store_answers_once(&mut calls, &messages);
+        assert_eq!(
+            (calls[0].message, calls[0].response.is_none()),
+            (Some(1), true)
+        );
+        assert_eq!(
+            calls[1].message, None,
+            "a consult's answer is not in the messages"
+        );
+        assert!(calls[1].response.is_some());
+        assert_eq!(
+            calls[2].message,
+            Some(3),
+            "the second copy finds its own place"
+        );
+        let line = serde_json::to_string(&calls[0]).expect("json");
+        assert!(!line.contains("\"response\""), "{line}");
     }
 }

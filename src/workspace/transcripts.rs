@@ -15,7 +15,7 @@ use crate::atomic;
 use crate::session::{Session, SessionStore, StoreError, TurnRecord};
 
 /// Version of the transcript line format.
-pub const TRANSCRIPT_VERSION: u32 = 1;
+pub const TRANSCRIPT_VERSION: u32 = 2;
 
 /// The first line of a transcript (and of an eval cassette).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
