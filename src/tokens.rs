@@ -3,7 +3,10 @@
 //! local ones). The encoding tables are loaded once, when the counter is made
 //! at start-up, never on a request.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 use tiktoken_rs::CoreBPE;
 use tiktoken_rs::tokenizer::{Tokenizer, get_tokenizer};
@@ -63,12 +66,18 @@ impl fmt::Display for Encoding {
     }
 }
 
-/// Counts tokens. Cheap to clone: the tables are process-wide.
+/// Counts tokens. Cheap to clone: the tables are process-wide, and so is the
+/// memo of messages already counted (a session's history is counted once, not
+/// on every turn).
 #[derive(Clone)]
 pub struct TokenCounter {
     encoding: Encoding,
     bpe: &'static CoreBPE,
+    counted: Arc<Mutex<HashMap<u64, usize>>>,
 }
+
+/// Messages remembered before the memo starts over.
+const MEMO_SIZE: usize = 50_000;
 
 impl fmt::Debug for TokenCounter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -85,7 +94,11 @@ impl TokenCounter {
             Encoding::O200k => tiktoken_rs::o200k_base_singleton(),
             Encoding::Cl100k | Encoding::Estimate => tiktoken_rs::cl100k_base_singleton(),
         };
-        Self { encoding, bpe }
+        Self {
+            encoding,
+            bpe,
+            counted: Arc::default(),
+        }
     }
 
     /// The encoding it counts with.
@@ -121,6 +134,31 @@ impl TokenCounter {
                 }
                 Message::Tool { content, .. } => self.text(content),
             }
+    }
+
+    /// [`TokenCounter::message`], remembered: hashing a message is much
+    /// cheaper than encoding it.
+    pub fn message_memo(&self, message: &Message) -> usize {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        message.hash(&mut hasher);
+        let key = hasher.finish();
+        // std Mutex: held only to look up or insert, never across .await.
+        let known = self
+            .counted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .copied();
+        if let Some(tokens) = known {
+            return tokens;
+        }
+        let tokens = self.message(message);
+        let mut memo = self.counted.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.len() >= MEMO_SIZE {
+            memo.clear();
+        }
+        memo.insert(key, tokens);
+        tokens
     }
 
     /// Tokens of a whole conversation, the reply's priming included.

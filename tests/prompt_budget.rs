@@ -106,3 +106,103 @@ async fn print_the_prompt() {
         request["messages"][0]["content"].as_str().expect("system")
     );
 }
+
+/// The system prompt before its situation (date and customer).
+fn stable_part(request: &Value) -> &str {
+    let system = common::system_prompt(request);
+    let end = system
+        .find("\n\n---\n\nToday is")
+        .expect("the situation follows a --- line");
+    &system[..end]
+}
+
+#[tokio::test]
+async fn the_stable_part_is_byte_identical_across_turns_and_customers() {
+    let (upstream, server) = setup().await;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("evals/fixtures");
+    copy_fixture(
+        &fixtures.join("acme"),
+        &server.workspace.join("customers/acme"),
+    );
+    copy_fixture(
+        &fixtures.join("globex"),
+        &server.workspace.join("customers/globex"),
+    );
+    upstream.repeat_forever(|_| text("Noted."));
+    let (_, first) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "customer": "acme", "message": "One"}),
+        )
+        .await;
+    server
+        .post(
+            "/v1/chat",
+            &json!({"session_id": first["session_id"], "message": "Two"}),
+        )
+        .await;
+    server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "customer": "globex", "message": "Three"}),
+        )
+        .await;
+    let requests = upstream.requests();
+    assert_eq!(requests.len(), 3);
+    let stable = stable_part(&requests[0].body);
+    assert!(stable.starts_with("# Strategic PM Coach"));
+    for request in &requests[1..] {
+        assert_eq!(stable_part(&request.body), stable);
+        assert_eq!(request.body["tools"], requests[0].body["tools"]);
+    }
+    assert!(common::system_prompt(&requests[2].body).contains("## Customer: `globex`"));
+}
+
+#[tokio::test]
+async fn a_200_turn_session_never_sends_more_than_a_16k_window() {
+    let upstream = common::FakeUpstream::start().await;
+    let mut config = common::config_for(Some(&upstream));
+    config.model.context_window = Some(16_000);
+    config.model.encoding = Some("o200k".into());
+    config.model.max_output_tokens = Some(1_000);
+    let server = common::TestServer::start(config).await;
+    let counter = TokenCounter::new(Encoding::O200k);
+    // Each answer is a few hundred tokens: the session outgrows the window
+    // within a few dozen turns.
+    let answer = "Reframe the ask around the decision it serves. ".repeat(40);
+    upstream.repeat_forever(move |_| text(&answer));
+    let mut session: Option<Value> = None;
+    for turn in 0..200 {
+        let mut body = json!({"message": format!("Turn {turn}: what next for the roadmap?")});
+        match &session {
+            Some(id) => body["session_id"] = id.clone(),
+            None => body["capability"] = json!("strategic-pm-coach"),
+        }
+        let (status, reply) = server.post("/v1/chat", &body).await;
+        assert_eq!(status, 200, "turn {turn}: {reply}");
+        session = Some(reply["session_id"].clone());
+    }
+    let requests = upstream.requests();
+    assert_eq!(requests.len(), 200);
+    let mut trimmed = 0;
+    for (turn, request) in requests.iter().enumerate() {
+        let (messages, tools) = wire_tokens(&request.body);
+        assert!(
+            messages + tools <= 16_000 - 1_000,
+            "turn {turn}: {messages} + {tools} tokens"
+        );
+        let sent = common::messages(&request.body);
+        let last = sent.last().expect("messages");
+        assert_eq!(
+            last["content"],
+            format!("Turn {turn}: what next for the roadmap?"),
+            "the current message always goes"
+        );
+        if common::system_prompt(&request.body).contains("were left out to fit") {
+            trimmed += 1;
+            assert_eq!(sent[1]["role"], "user", "history starts at a whole turn");
+        }
+    }
+    assert!(trimmed > 150, "only {trimmed} requests were trimmed");
+    let _ = counter;
+}

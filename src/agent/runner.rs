@@ -187,7 +187,7 @@ impl Agent {
         let history = turn
             .history
             .iter()
-            .map(|m| (m.clone(), counter.message(m)))
+            .map(|m| (m.clone(), counter.message_memo(m)))
             .collect();
         let user = Message::user(turn.message);
         let current_tokens = counter.message(&user);

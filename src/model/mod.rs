@@ -13,7 +13,7 @@ pub use openai::OpenAiModel;
 pub use stream::{Assembler, Delta, DeltaStream, ToolCallFragment};
 
 /// A message in a conversation, in the shape sessions are stored in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "lowercase")]
 pub enum Message {
     /// Instructions: the rendered system prompt.
@@ -61,7 +61,7 @@ impl Message {
 }
 
 /// One tool call the model asked for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ToolCall {
     /// The upstream's id for the call; the result message quotes it.
     pub id: String,
