@@ -139,8 +139,18 @@ impl TokenCounter {
     /// [`TokenCounter::message`], remembered: hashing a message is much
     /// cheaper than encoding it.
     pub fn message_memo(&self, message: &Message) -> usize {
+        self.memo(message, || self.message(message))
+    }
+
+    /// [`TokenCounter::text`], remembered (for text that recurs, such as a
+    /// customer's documents from turn to turn).
+    pub fn text_memo(&self, text: &str) -> usize {
+        self.memo(text, || self.text(text))
+    }
+
+    fn memo(&self, value: &(impl Hash + ?Sized), count: impl FnOnce() -> usize) -> usize {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        message.hash(&mut hasher);
+        value.hash(&mut hasher);
         let key = hasher.finish();
         // std Mutex: held only to look up or insert, never across .await.
         let known = self
@@ -152,7 +162,7 @@ impl TokenCounter {
         if let Some(tokens) = known {
             return tokens;
         }
-        let tokens = self.message(message);
+        let tokens = count();
         let mut memo = self.counted.lock().unwrap_or_else(|p| p.into_inner());
         if memo.len() >= MEMO_SIZE {
             memo.clear();

@@ -20,6 +20,12 @@ use crate::tokens::{PER_MESSAGE, REPLY_PRIMING};
 use crate::tools::{DynTool, ToolContext};
 use crate::workspace::CustomerDocs;
 
+/// The tools a turn may call, and their definitions as the model sees them.
+pub(super) struct Toolbox {
+    tools: Vec<Arc<dyn DynTool>>,
+    definitions: Vec<ToolDefinition>,
+}
+
 /// A turn's conversation as it is sent: what always goes, the history that
 /// may be cut, and this turn's own messages, each with its tokens.
 pub(super) struct Conversation {
@@ -111,7 +117,7 @@ impl Agent {
         turn: Turn<'_>,
         progress: &mut Progress,
     ) -> Result<(String, Vec<Message>, usize), AgentError> {
-        let (tools, definitions, mut conversation) = self.setup(&turn)?;
+        let (toolbox, mut conversation) = self.setup(&turn)?;
         let context = self.tool_context(&turn);
         let limits = &self.inner.limits;
         let mut state = LoopState::new(
@@ -122,7 +128,7 @@ impl Agent {
         for step in 1..=state.max_steps {
             let request = conversation.request(
                 self.inner.engine.window,
-                &definitions,
+                &toolbox.definitions,
                 turn.capability.settings.temperature,
             )?;
             let response = self.model_step(&turn, step, request, progress).await?;
@@ -141,7 +147,7 @@ impl Agent {
                 Next::RunTools { run, refused } => {
                     turn.budget.tool_calls(run.len())?;
                     let results = self
-                        .run_tools(&tools, context, turn.events, &run, &refused)
+                        .run_tools(&toolbox.tools, context, turn.events, &run, &refused)
                         .await;
                     for (call, ran) in results {
                         let message =
@@ -161,10 +167,7 @@ impl Agent {
     /// The tools on offer and the turn's conversation: the system prompt (its
     /// stable part rendered and counted once per capability and role), the
     /// history and the user's message, each counted.
-    fn setup(
-        &self,
-        turn: &Turn<'_>,
-    ) -> Result<(Vec<Arc<dyn DynTool>>, Vec<ToolDefinition>, Conversation), AgentError> {
+    fn setup(&self, turn: &Turn<'_>) -> Result<(Toolbox, Conversation), AgentError> {
         let inner = &self.inner;
         let counter = &inner.engine.tokens;
         let offered = self.tools_for(turn.capability, turn.depth, turn.customer.is_some());
@@ -182,7 +185,7 @@ impl Agent {
             + REPLY_PRIMING
             + stable.tokens
             + counter.text(SITUATION_SEPARATOR)
-            + counter.text(&situation)
+            + counter.text_memo(&situation)
             + tool_tokens;
         let history = turn
             .history
@@ -198,7 +201,7 @@ impl Agent {
             current: vec![user],
             current_tokens,
         };
-        Ok((tools, definitions, conversation))
+        Ok((Toolbox { tools, definitions }, conversation))
     }
 
     /// The stable part of the capability's system prompt in this role,

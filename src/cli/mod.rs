@@ -87,13 +87,13 @@ impl Cli {
     }
 }
 
-/// Logs to stderr, `RUST_LOG` to filter. async-openai's own warnings are
-/// silenced because they print upstream error bodies, which may echo secrets.
+/// Logs to stderr, `RUST_LOG` to filter. Nothing logged carries an upstream's
+/// body (see `model::openai::transport`).
 pub fn init_tracing(default_level: &str) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::fmt::format::FmtSpan;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},async_openai=error")));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::CLOSE)
