@@ -206,3 +206,28 @@ async fn a_200_turn_session_never_sends_more_than_a_16k_window() {
     assert!(trimmed > 150, "only {trimmed} requests were trimmed");
     let _ = counter;
 }
+
+#[tokio::test]
+async fn a_message_that_can_never_fit_is_413_with_the_numbers() {
+    let upstream = common::FakeUpstream::start().await;
+    let mut config = common::config_for(Some(&upstream));
+    config.model.context_window = Some(4_000);
+    config.model.max_output_tokens = Some(500);
+    let server = common::TestServer::start(config).await;
+    upstream.repeat_forever(|_| text("never asked"));
+    let long = "Here is everything about the client. ".repeat(500);
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"capability": "strategic-pm-coach", "message": long}),
+        )
+        .await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "context_overflow");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("context allows 3500 (4000 minus 500 kept for the answer)"),
+        "{message}"
+    );
+    assert_eq!(upstream.request_count(), 0, "nothing was sent");
+}
