@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::access::{HttpConfig, Keys};
 use crate::agent::{Agent, Engine, Window};
 use crate::capability::{CapabilityError, CapabilitySet};
 use crate::config::Config;
@@ -36,6 +37,19 @@ pub struct AppState {
     pub limits: Limits,
     /// Model prices, for each turn's estimated cost.
     pub prices: Arc<Prices>,
+    /// Who may call, and from which hosts and origins.
+    pub access: Arc<AccessConfig>,
+}
+
+/// The access settings the HTTP layer enforces.
+#[derive(Debug, Clone, Default)]
+pub struct AccessConfig {
+    /// The keys; none means open on loopback.
+    pub keys: Keys,
+    /// Allowed hosts and CORS origins.
+    pub http: HttpConfig,
+    /// Requests one key may have in flight.
+    pub max_concurrent_per_key: usize,
 }
 
 /// Why the application could not be assembled.
@@ -184,5 +198,10 @@ pub fn assemble(
         workspace,
         limits: config.limits.clone(),
         prices: Arc::new(config.prices.clone()),
+        access: Arc::new(AccessConfig {
+            keys: config.keys.clone(),
+            http: config.http.clone(),
+            max_concurrent_per_key: config.auth.max_concurrent_per_key,
+        }),
     })
 }

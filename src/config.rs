@@ -11,6 +11,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::access::{AuthConfig, HttpConfig, Keys};
 use crate::limits::Limits;
 use crate::pricing::{Price, Prices};
 
@@ -39,6 +40,12 @@ pub struct Config {
     /// USD per million tokens by model, for estimated costs: the built-in list
     /// prices with `[prices."<model>"]` over them.
     pub prices: Prices,
+    /// `[auth]`: keys (their hashes) and per-key concurrency.
+    pub auth: AuthConfig,
+    /// The keys of `[auth]`, checked.
+    pub keys: Keys,
+    /// `[http]`: allowed hosts and CORS origins.
+    pub http: HttpConfig,
 }
 
 /// How to reach an OpenAI-compatible chat model.
@@ -100,6 +107,9 @@ pub enum ConfigError {
         /// The parser's message, with line and field.
         message: String,
     },
+    /// A configured key is invalid (the message names it).
+    #[error("{0}")]
+    Keys(String),
     /// An environment variable holds a value of the wrong kind.
     #[error("{name}: {message}")]
     Env {
@@ -122,6 +132,8 @@ struct FileConfig {
     limits: Limits,
     /// `[prices."<model>"] input_per_mtok = .., output_per_mtok = ..`.
     prices: BTreeMap<String, Price>,
+    auth: AuthConfig,
+    http: HttpConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,6 +169,7 @@ impl Config {
         let file = config_file(explicit_file, &env)?;
         let limits = limits(file.limits, &env)?;
         let model = model_config(file.model, &env)?;
+        let keys = Keys::from_entries(&file.auth.keys).map_err(ConfigError::Keys)?;
         Ok(Config {
             listen: parse_env(&env, "PMCOACH_LISTEN")?
                 .or(file.listen)
@@ -175,6 +188,9 @@ impl Config {
             model,
             limits,
             prices: Prices::default().with(file.prices),
+            auth: file.auth,
+            keys,
+            http: file.http,
         })
     }
 }

@@ -5,6 +5,7 @@
 //! A chat turn flows `http` → `agent` (system prompt from `prompt` and
 //! `capability`) → `model` ⇄ `tools` → back out; see ARCHITECTURE.md.
 
+pub mod access;
 pub mod agent;
 pub mod app;
 pub mod atomic;

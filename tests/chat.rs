@@ -177,7 +177,7 @@ async fn consulting_a_sibling_runs_it_with_its_own_system_prompt() {
     let (_, again) = server
         .post(
             "/v1/chat",
-            &json!({"message": "x", "session_id": body["session_id"]}),
+            &json!({"message": "x", "session_id": body["session_id"], "customer": "acme-corp"}),
         )
         .await;
     assert_eq!(

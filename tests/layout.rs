@@ -36,6 +36,7 @@ const LAYERS: &[&[&str]] = &[
         "pricing",
         "atomic",
         "keyed_lock",
+        "access",
     ],
 ];
 

@@ -262,9 +262,9 @@ async fn errors_come_back_in_openai_shape() {
 }
 
 #[tokio::test]
-async fn the_customer_comes_from_the_header_or_the_user_field() {
+async fn the_customer_comes_from_the_header_and_user_never_names_one() {
     let (upstream, server, _) = setup().await;
-    upstream.push_all([text("one"), text("two")]);
+    upstream.repeat_forever(|_| text("ok"));
     let client = Client::with_config(
         OpenAIConfig::new()
             .with_api_base(format!("{}/v1", server.base))
@@ -278,26 +278,71 @@ async fn the_customer_comes_from_the_header_or_the_user_field() {
         .expect("completion");
     assert!(common::system_prompt(&upstream.requests()[0].body).contains("## Customer: `acme`"));
 
-    let (status, _) = server
-        .post(
-            "/v1/chat/completions",
-            &json!({"model": "strategic-pm-coach", "user": "globex", "messages": [{"role": "user", "content": "hi"}]}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert!(common::system_prompt(&upstream.requests()[1].body).contains("## Customer: `globex`"));
-    assert!(server.workspace.join("customers/globex/sessions").is_dir());
+    // An end user's id in `user`, even one shaped like a customer id, names
+    // no customer and creates no folder.
+    for user_id in [
+        "globex",
+        "5b0e7c1e-93c5-4d2f-9a43-3f1f1f6c2a10",
+        "jane@example.com",
+    ] {
+        let (status, _) = server
+            .post(
+                "/v1/chat/completions",
+                &json!({"model": "strategic-pm-coach", "user": user_id, "messages": [{"role": "user", "content": "hi"}]}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let sent = upstream.requests();
+        let system = common::system_prompt(&sent.last().expect("request").body);
+        assert!(!system.contains("## Customer"), "{user_id}");
+    }
+    assert!(!server.workspace.join("customers/globex").exists());
+}
 
-    // A `user` that is not a customer id (an end-user id, an email) names no customer.
-    upstream.push(text("three"));
-    let (status, _) = server
-        .post(
-            "/v1/chat/completions",
-            &json!({"model": "strategic-pm-coach", "user": "jane@example.com", "messages": [{"role": "user", "content": "hi"}]}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert!(!common::system_prompt(&upstream.requests()[2].body).contains("## Customer"));
+#[tokio::test]
+async fn completions_store_no_session_unless_asked() {
+    let (upstream, server, _) = setup().await;
+    upstream.repeat_forever(|_| text("ok"));
+    let sessions = server.workspace.join("customers/acme/sessions");
+    let count = || std::fs::read_dir(&sessions).map_or(0, |d| d.count());
+    let ask = |store: Option<bool>| {
+        let mut body =
+            json!({"model": "strategic-pm-coach", "messages": [{"role": "user", "content": "hi"}]});
+        if let Some(store) = store {
+            body["store"] = json!(store);
+        }
+        server
+            .client
+            .post(format!("{}/v1/chat/completions", server.base))
+            .header("x-pmcoach-customer", "acme")
+            .json(&body)
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(ask(None).await.expect("response").status(), 200);
+    }
+    assert_eq!(count(), 0, "no session files");
+    // What they spent is still the customer's.
+    let usage = std::fs::read_to_string(server.workspace.join("customers/acme/usage.jsonl"))
+        .expect("usage lines");
+    assert_eq!(usage.lines().count(), 3);
+    assert!(!usage.contains("\"hi\""), "no message is kept: {usage}");
+    let (_, spent) = server.get("/v1/customers/acme/usage").await;
+    assert_eq!(spent["unstored"]["turns"], 3, "{spent}");
+
+    assert_eq!(ask(Some(true)).await.expect("response").status(), 200);
+    assert_eq!(count(), 1, "store: true keeps the session");
+    let header = server
+        .client
+        .post(format!("{}/v1/chat/completions", server.base))
+        .header("x-pmcoach-customer", "acme")
+        .header("x-pmcoach-store", "true")
+        .json(&json!({"model": "strategic-pm-coach", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(header.status(), 200);
+    assert_eq!(count(), 2);
 }
 
 #[tokio::test]

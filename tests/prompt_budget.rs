@@ -138,7 +138,7 @@ async fn the_stable_part_is_byte_identical_across_turns_and_customers() {
     server
         .post(
             "/v1/chat",
-            &json!({"session_id": first["session_id"], "message": "Two"}),
+            &json!({"session_id": first["session_id"], "customer": "acme", "message": "Two"}),
         )
         .await;
     server

@@ -153,7 +153,7 @@ async fn the_coach_writes_after_and_reads_before_the_next_turn() {
     server
         .post(
             "/v1/chat",
-            &json!({"message": "Also an hour of grooming.", "session_id": session}),
+            &json!({"message": "Also an hour of grooming.", "session_id": session, "customer": "acme"}),
         )
         .await;
     let (status, third) = server
@@ -334,7 +334,7 @@ async fn a_restarted_server_resumes_a_session_from_its_file() {
     let (status, second) = second_server
         .post(
             "/v1/chat",
-            &json!({"message": "second question", "session_id": first["session_id"]}),
+            &json!({"message": "second question", "session_id": first["session_id"], "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 200, "{second}");
@@ -430,7 +430,7 @@ async fn a_failed_write_is_a_clear_500_and_loses_nothing() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "second", "session_id": session}),
+            &json!({"message": "second", "session_id": session, "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 500, "{body}");
@@ -446,7 +446,7 @@ async fn a_failed_write_is_a_clear_500_and_loses_nothing() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"message": "third", "session_id": session}),
+            &json!({"message": "third", "session_id": session, "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -619,6 +619,14 @@ async fn a_session_is_invisible_to_another_customer() {
         ))
         .await;
     assert_eq!(status, 404);
+    // Nor does the session id alone open it: a session is reached with its customer.
+    let (status, body) = server
+        .post(
+            "/v1/chat",
+            &json!({"message": "and now?", "session_id": first["session_id"]}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
     assert_eq!(upstream.request_count(), 1);
 }
 
@@ -697,7 +705,7 @@ async fn a_failed_turn_is_recorded_with_what_it_did_but_not_replayed() {
     let (status, _) = server
         .post(
             "/v1/chat",
-            &json!({"message": "Log the workshop.", "session_id": session}),
+            &json!({"message": "Log the workshop.", "session_id": session, "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 502);
@@ -724,7 +732,7 @@ async fn a_failed_turn_is_recorded_with_what_it_did_but_not_replayed() {
     let (status, _) = server
         .post(
             "/v1/chat",
-            &json!({"message": "Again?", "session_id": session}),
+            &json!({"message": "Again?", "session_id": session, "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 200);
@@ -775,7 +783,7 @@ async fn a_linked_sessions_folder_is_neither_read_nor_written() {
     let (status, _) = server
         .post(
             "/v1/chat",
-            &json!({"message": "again", "session_id": session}),
+            &json!({"message": "again", "session_id": session, "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 404, "a session behind a link is not found");

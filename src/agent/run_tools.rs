@@ -143,7 +143,7 @@ async fn run_tool(
     span.record("ok", output.is_ok());
     span.record("latency_ms", duration_ms);
     if let Err(err) = &output.outcome {
-        tracing::info!(parent: &span, error = %err, "tool call failed");
+        tracing::info!(parent: &span, kind = err.kind(), "tool call failed");
     }
     (output, duration_ms)
 }

@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines, Stdin, Stdout};
 
+use crate::access::Caller;
 use crate::app::{self, AppState};
 use crate::config::{Config, NO_MODEL_ADVICE};
 use crate::conversation::{self, TurnRequest, TurnResult};
@@ -86,6 +87,8 @@ fn turn_request(
     session_id: Option<String>,
 ) -> TurnRequest {
     TurnRequest {
+        caller: Caller::local(),
+        store: true,
         message,
         customer: customer.map(str::to_string),
         session_id,

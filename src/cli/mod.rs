@@ -3,6 +3,7 @@
 mod capabilities;
 mod chat;
 mod eval;
+mod keys;
 mod serve;
 mod templates;
 
@@ -43,6 +44,16 @@ pub enum Command {
         /// Address to listen on (overrides PMCOACH_LISTEN; default 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Serve on a non-loopback address without API keys (only behind
+        /// something that authenticates).
+        #[arg(long)]
+        allow_unauthenticated: bool,
+    },
+    /// Manage API keys.
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        action: keys::KeysAction,
     },
     /// Chat in the terminal: one message per line on stdin, replies on stdout.
     Chat {
@@ -87,13 +98,23 @@ impl Cli {
     }
 }
 
-/// Logs to stderr, `RUST_LOG` to filter. Nothing logged carries an upstream's
-/// body (see `model::openai::transport`).
+/// Crates whose debug and trace output can carry request headers (an API
+/// key) or bodies: held at `info` whatever `RUST_LOG` says.
+const CAPPED: &[&str] = &["hyper", "hyper_util", "h2", "reqwest", "rustls", "tower"];
+
+/// Logs to stderr, `RUST_LOG` to filter. Nothing logged carries a key, an
+/// upstream's body or a customer's document at any level: our own lines name
+/// ids, codes and sizes; the HTTP and TLS crates are capped (`CAPPED`).
 pub fn init_tracing(default_level: &str) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::fmt::format::FmtSpan;
-    let filter =
+    let mut filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    for target in CAPPED {
+        if let Ok(directive) = format!("{target}=info").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::CLOSE)
@@ -129,12 +150,17 @@ fn configure(file: Option<&Path>, capabilities_dir: Option<PathBuf>) -> Result<C
 /// Runs every command but `eval`; an error is the message to print.
 async fn dispatch(mut config: Config, command: Command) -> Result<(), String> {
     match command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            allow_unauthenticated,
+        } => {
             if let Some(listen) = listen {
                 config.listen = listen;
             }
+            crate::access::check_exposure(config.listen, &config.keys, allow_unauthenticated)?;
             serve::serve(&config).await
         }
+        Command::Keys { action } => keys::run(action),
         Command::Chat {
             capability,
             customer,

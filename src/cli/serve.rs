@@ -29,10 +29,21 @@ fn log_model(config: &Config, state: &AppState) {
     match &state.agent {
         Some(agent) => tracing::info!(
             model = agent.model_name(),
-            base_url = %config.model.base_url,
+            base_url = %without_credentials(&config.model.base_url),
             "model configured"
         ),
         None => tracing::warn!("{NO_MODEL_ADVICE}; chat requests will get 503 until then"),
+    }
+}
+
+/// A URL without a `user:password@` part, for the log.
+fn without_credentials(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, rest)), Some(_)) => {
+            let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            format!("{scheme}://{host}")
+        }
+        _ => url.to_string(),
     }
 }
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 pub use daily_budget::BudgetSpent;
 pub use prepare::{PreparedTurn, prepare};
 
+use crate::access::Caller;
 use crate::agent::AgentError;
 use crate::app::AppState;
 use crate::model::{Message, Usage};
@@ -23,8 +24,13 @@ use crate::workspace::WorkspaceError;
 pub const AUTO: &str = "auto";
 
 /// What a caller asks for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TurnRequest {
+    /// Who asks: their key decides which customers and sessions they reach.
+    pub caller: Caller,
+    /// Whether to keep the turn in a session transcript (the OpenAI-compatible
+    /// endpoint, whose caller owns the history, stores only when asked).
+    pub store: bool,
     /// What the person (or orchestrator) says.
     pub message: String,
     /// The customer, as given (validated here).
@@ -75,9 +81,12 @@ pub enum ConversationError {
     /// No such capability.
     #[error("unknown capability {0:?}")]
     UnknownCapability(String),
-    /// No such session (for this customer).
+    /// No such session (for this customer and key).
     #[error("unknown session {0:?}")]
     UnknownSession(String),
+    /// The caller's key does not reach this customer.
+    #[error("this key may not act for customer {0:?}")]
+    Forbidden(String),
     /// No model is configured.
     #[error("no model is configured")]
     NoModel,

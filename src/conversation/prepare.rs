@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::OwnedMutexGuard;
 
 use super::{AUTO, ConversationError, TurnRequest};
+use crate::access::Caller;
 use crate::agent::Agent;
 use crate::app::AppState;
 use crate::capability::Capability;
@@ -34,6 +35,8 @@ pub struct PreparedTurn {
     pub(super) history: Vec<Message>,
     pub(super) choice: Choice,
     pub(super) template: Option<String>,
+    pub(super) caller: Caller,
+    pub(super) store: bool,
     /// Held until the turn is recorded, for a continued session.
     pub(super) _session_guard: Option<OwnedMutexGuard<()>>,
 }
@@ -55,20 +58,15 @@ pub async fn prepare(
     request: TurnRequest,
 ) -> Result<PreparedTurn, ConversationError> {
     let message = checked_message(state, &request)?;
-    let requested_customer = request
-        .customer
-        .as_deref()
-        .map(CustomerId::parse)
-        .transpose()
-        .map_err(invalid)?;
+    let customer = requested_customer(&request)?;
     let (session_guard, existing) = match &request.session_id {
         Some(id) => {
-            let (guard, session) = load_session(state, id, requested_customer.as_ref()).await?;
+            let (guard, session) =
+                load_session(state, id, customer.as_ref(), &request.caller).await?;
             (Some(guard), Some(session))
         }
         None => (None, None),
     };
-    let customer = turn_customer(requested_customer, existing.as_ref())?;
     let requested = request.capability.as_deref();
     let choice = choose(
         state,
@@ -98,20 +96,23 @@ pub async fn prepare(
         history,
         choice,
         template: request.template,
+        caller: request.caller,
+        store: request.store,
         _session_guard: session_guard,
     })
 }
 
-/// The customer asked for, else the one the session belongs to.
-fn turn_customer(
-    requested: Option<CustomerId>,
-    session: Option<&Session>,
-) -> Result<Option<CustomerId>, ConversationError> {
-    match (requested, session.and_then(|s| s.customer.as_deref())) {
-        (Some(customer), _) => Ok(Some(customer)),
-        (None, Some(stored)) => CustomerId::parse(stored).map(Some).map_err(invalid),
-        (None, None) => Ok(None),
+/// The customer the request names, valid and within the caller's scope: a
+/// customer's folder exists or is created only where the key allows.
+fn requested_customer(request: &TurnRequest) -> Result<Option<CustomerId>, ConversationError> {
+    let Some(id) = request.customer.as_deref() else {
+        return Ok(None);
+    };
+    let customer = CustomerId::parse(id).map_err(invalid)?;
+    if !request.caller.may_use(customer.as_str()) {
+        return Err(ConversationError::Forbidden(customer.to_string()));
     }
+    Ok(Some(customer))
 }
 
 /// The message, trimmed: not empty, not over the limit; and not both a
@@ -138,22 +139,25 @@ fn checked_message(state: &AppState, request: &TurnRequest) -> Result<String, Co
 }
 
 /// Waits for a turn already running in the session, then reads the history it
-/// left. A session belongs to its customer: another customer's request cannot
-/// see it (nor learn that it exists).
+/// left. A session is reachable only with its customer named (and in the
+/// key's scope) and by the key that started it (or an admin key); to anyone
+/// else it does not exist.
 async fn load_session(
     state: &AppState,
     id: &str,
     customer: Option<&CustomerId>,
+    caller: &Caller,
 ) -> Result<(OwnedMutexGuard<()>, Session), ConversationError> {
     SessionId::parse(id).map_err(invalid)?;
     let guard = state.session_locks.lock(id).await;
-    let session = state
-        .sessions
-        .get(id)
-        .await?
-        .ok_or_else(|| ConversationError::UnknownSession(id.to_string()))?;
-    if customer.is_some() && session.customer.as_deref() != customer.map(CustomerId::as_str) {
-        return Err(ConversationError::UnknownSession(id.to_string()));
+    let unknown = || ConversationError::UnknownSession(id.to_string());
+    let session = state.sessions.get(id).await?.ok_or_else(unknown)?;
+    let owned = session
+        .owner
+        .as_deref()
+        .is_none_or(|owner| owner == caller.name || caller.admin);
+    if session.customer.as_deref() != customer.map(CustomerId::as_str) || !owned {
+        return Err(unknown());
     }
     Ok((guard, session))
 }

@@ -45,7 +45,7 @@ impl PreparedTurn {
         };
         let result = self.agent.run_turn(turn).await;
         let record = self.record(started_at, &chosen, &result);
-        let appended = self.state.sessions.append(&self.session_id, &record).await;
+        let appended = self.keep(&record).await;
         let answer = match result {
             Ok(answer) => answer,
             Err(failure) => {
@@ -59,6 +59,16 @@ impl PreparedTurn {
         };
         appended?;
         Ok(self.result(chosen, record, answer))
+    }
+
+    /// Appends the turn to its session; a turn not to be stored leaves only
+    /// what it spent.
+    async fn keep(&self, record: &TurnRecord) -> Result<(), ConversationError> {
+        if self.store {
+            Ok(self.state.sessions.append(&self.session_id, record).await?)
+        } else {
+            Ok(self.state.workspace.append_usage(record).await?)
+        }
     }
 
     /// The capability: the one asked for, or the one a routing call picks.
@@ -114,6 +124,7 @@ impl PreparedTurn {
             finished_at: now(),
             capability: chosen.capability.id.clone(),
             customer: self.customer.as_ref().map(ToString::to_string),
+            key: Some(self.caller.name.clone()),
             model: model.to_string(),
             messages,
             tool_calls: progress.tool_calls.clone(),

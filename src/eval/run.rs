@@ -16,6 +16,7 @@ use super::judge;
 use super::mode::{CaseModel, Mode};
 use super::report::millis_since;
 use super::sandbox::Sandbox;
+use crate::access::Caller;
 use crate::app::{self, AppState, Loaded};
 use crate::config::Config;
 use crate::conversation::{self, TurnRequest, TurnResult};
@@ -205,6 +206,8 @@ impl CaseRun<'_> {
     /// later ones continue the session.
     fn request(&self, i: usize, turn: &Turn, session_id: Option<String>) -> TurnRequest {
         TurnRequest {
+            caller: Caller::local(),
+            store: true,
             message: turn.user.clone(),
             customer: self.case.customer.clone(),
             session_id,

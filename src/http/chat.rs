@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +13,7 @@ use serde_json::json;
 use super::AppState;
 use super::error::{ApiError, AppJson, ErrorBody};
 use super::sse::{self, Item};
+use crate::access::Caller;
 use crate::conversation::{self, TurnRequest, TurnResult};
 use crate::model::Usage;
 use crate::session::ToolCallRecord;
@@ -94,11 +96,14 @@ impl From<TurnResult> for ChatResponse {
 )]
 pub(super) async fn chat(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AppJson(request): AppJson<ChatRequest>,
 ) -> Result<Response, ApiError> {
     let prepared = conversation::prepare(
         &state,
         TurnRequest {
+            caller,
+            store: true,
             message: request.message,
             customer: request.customer,
             session_id: request.session_id,

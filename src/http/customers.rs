@@ -3,11 +3,13 @@
 //! Every handler turns the path segments into validated ids first (400 if they
 //! are not), and only the workspace turns ids into paths.
 
+use axum::Extension;
 use axum::extract::State;
 use serde::Serialize;
 
 use super::AppState;
 use super::error::{ApiError, AppJson, AppPath, ErrorBody};
+use crate::access::Caller;
 use crate::workspace::event_log::{ActionItem, Event};
 use crate::workspace::info::{self, ClientPm};
 use crate::workspace::metrics::Engagement;
@@ -15,8 +17,16 @@ use crate::workspace::{
     ArtifactName, ArtifactSummary, CustomerId, CustomerUsage, SessionId, Transcript,
 };
 
-fn customer(id: &str) -> Result<CustomerId, ApiError> {
-    CustomerId::parse(id).map_err(|err| ApiError::BadRequest(err.to_string()))
+/// The customer a path names: a valid id (400) within the caller's scope (403).
+fn customer(id: &str, caller: &Caller) -> Result<CustomerId, ApiError> {
+    let id = CustomerId::parse(id).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    if !caller.may_use(id.as_str()) {
+        return Err(ApiError::Forbidden(format!(
+            "this key may not read customer {:?}",
+            id.as_str()
+        )));
+    }
+    Ok(id)
 }
 
 /// A customer in the list.
@@ -55,11 +65,15 @@ fn display_name(state: &AppState, id: &CustomerId) -> Option<String> {
         (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
     )
 )]
-pub(super) async fn list(State(state): State<AppState>) -> Result<AppJson<CustomerList>, ApiError> {
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<AppJson<CustomerList>, ApiError> {
     let customers = state
         .workspace
         .customers()?
         .into_iter()
+        .filter(|id| caller.may_use(id.as_str()))
         .map(|id| CustomerSummary {
             name: display_name(&state, &id),
             id,
@@ -106,9 +120,10 @@ pub(super) struct Fact {
 )]
 pub(super) async fn show(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<CustomerInfo>, ApiError> {
-    let id = customer(&id)?;
+    let id = customer(&id, &caller)?;
     let markdown = state.workspace.info(&id)?;
     Ok(AppJson(CustomerInfo {
         facts: info::facts(&markdown)
@@ -146,9 +161,10 @@ pub(super) struct Events {
 )]
 pub(super) async fn events(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<Events>, ApiError> {
-    let log = state.workspace.event_log(&customer(&id)?)?;
+    let log = state.workspace.event_log(&customer(&id, &caller)?)?;
     Ok(AppJson(Events {
         events: log.events,
         action_items: log.action_items,
@@ -169,9 +185,12 @@ pub(super) async fn events(
 )]
 pub(super) async fn engagement(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<Engagement>, ApiError> {
-    Ok(AppJson(state.workspace.engagement(&customer(&id)?)?))
+    Ok(AppJson(
+        state.workspace.engagement(&customer(&id, &caller)?)?,
+    ))
 }
 
 /// Tokens and estimated cost, overall, per UTC day and per session.
@@ -188,9 +207,10 @@ pub(super) async fn engagement(
 )]
 pub(super) async fn usage(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<CustomerUsage>, ApiError> {
-    let id = customer(&id)?;
+    let id = customer(&id, &caller)?;
     let workspace = std::sync::Arc::clone(&state.workspace);
     // Reading every transcript is file I/O: off the async workers.
     let usage = tokio::task::spawn_blocking(move || workspace.usage(&id))
@@ -221,10 +241,11 @@ pub(super) struct ArtifactList {
 )]
 pub(super) async fn artifacts(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AppPath(id): AppPath<String>,
 ) -> Result<AppJson<ArtifactList>, ApiError> {
     Ok(AppJson(ArtifactList {
-        artifacts: state.workspace.artifacts(&customer(&id)?)?,
+        artifacts: state.workspace.artifacts(&customer(&id, &caller)?)?,
     }))
 }
 
@@ -252,9 +273,10 @@ pub(super) struct ArtifactBody {
 )]
 pub(super) async fn artifact(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AppPath((id, name)): AppPath<(String, String)>,
 ) -> Result<AppJson<ArtifactBody>, ApiError> {
-    let id = customer(&id)?;
+    let id = customer(&id, &caller)?;
     let name = ArtifactName::parse(&name).map_err(|err| ApiError::BadRequest(err.to_string()))?;
     let markdown = state.workspace.artifact(&id, &name)?;
     Ok(AppJson(ArtifactBody { name, markdown }))
@@ -274,14 +296,24 @@ pub(super) async fn artifact(
 )]
 pub(super) async fn session(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AppPath((id, session)): AppPath<(String, String)>,
 ) -> Result<AppJson<Transcript>, ApiError> {
-    let id = customer(&id)?;
+    let id = customer(&id, &caller)?;
     let session_id =
         SessionId::parse(&session).map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    // Only the key that started a session (or an admin key) may read it.
+    let owned = |transcript: &Transcript| {
+        transcript
+            .turns
+            .first()
+            .and_then(|turn| turn.key.as_deref())
+            .is_none_or(|owner| owner == caller.name || caller.admin)
+    };
     state
         .workspace
         .transcript(&id, &session_id)?
+        .filter(owned)
         .map(AppJson)
         .ok_or(ApiError::UnknownSession(session))
 }

@@ -33,6 +33,18 @@ pub enum ApiError {
     /// 404: no such session.
     #[error("unknown session {0:?}")]
     UnknownSession(String),
+    /// 401: no valid API key (`Authorization: Bearer <key>`).
+    #[error("a valid API key is required: send Authorization: Bearer <key>")]
+    Unauthorized,
+    /// 403: the key does not reach this customer (or operation).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 421: the Host header names a host this server does not serve.
+    #[error("this server does not serve that host name (see [http] allowed_hosts)")]
+    MisdirectedHost,
+    /// 503: the key has as many requests in flight as it may; try again shortly.
+    #[error("too many requests in flight for this key; retry shortly")]
+    Overloaded,
     /// 404: no such route.
     #[error("no route for {0}")]
     NoRoute(String),
@@ -91,6 +103,10 @@ impl ApiError {
             | ApiError::UnknownArtifact(_)
             | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MisdirectedHost => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PayloadTooLarge | ApiError::ContextOverflow(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -115,6 +131,10 @@ impl ApiError {
             ApiError::UnknownArtifact(_) => "unknown_artifact",
             ApiError::NoRoute(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::MisdirectedHost => "misdirected_request",
+            ApiError::Overloaded => "overloaded",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::ContextOverflow(_) => "context_overflow",
             ApiError::BudgetExhausted(_) => "budget_exhausted",
@@ -210,6 +230,7 @@ impl ApiError {
                 Some(retry_after.as_secs().max(1))
             }
             ApiError::DailyBudget(refusal) => Some(refusal.retry_after_secs),
+            ApiError::Overloaded => Some(1),
             _ => None,
         }
     }
@@ -222,6 +243,12 @@ impl ApiError {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        if matches!(self, ApiError::Unauthorized) {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
         }
         if let Some(cause) = self.cause() {
             response.extensions_mut().insert(cause);
@@ -262,6 +289,7 @@ impl From<ConversationError> for ApiError {
             ConversationError::Invalid(message) => ApiError::BadRequest(message),
             ConversationError::UnknownCapability(id) => ApiError::UnknownCapability(id),
             ConversationError::UnknownSession(id) => ApiError::UnknownSession(id),
+            ConversationError::Forbidden(_) => ApiError::Forbidden(err.to_string()),
             ConversationError::NoModel => ApiError::NoModel,
             ConversationError::DailyBudget(refusal) => ApiError::DailyBudget(refusal),
             ConversationError::Agent(err) => err.into(),

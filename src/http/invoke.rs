@@ -1,12 +1,14 @@
 //! `POST /v1/capabilities/{id}/invoke`: the entry for orchestrators that want a
 //! capability's work as JSON rather than chat.
 
+use axum::Extension;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::AppState;
 use super::error::{ApiError, AppJson, AppPath};
+use crate::access::Caller;
 use crate::conversation::{self, TurnRequest};
 use crate::model::Usage;
 use crate::session::ToolCallRecord;
@@ -85,6 +87,7 @@ pub struct InvokeResponse {
 )]
 pub(super) async fn invoke(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     AppPath(id): AppPath<String>,
     AppJson(request): AppJson<InvokeRequest>,
 ) -> Result<AppJson<InvokeResponse>, ApiError> {
@@ -99,6 +102,8 @@ pub(super) async fn invoke(
     let result = conversation::run_turn(
         &state,
         TurnRequest {
+            caller,
+            store: true,
             message,
             customer: request.customer,
             session_id: None,

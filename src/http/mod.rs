@@ -1,5 +1,6 @@
 //! The HTTP API: routes, shared state, and the server loop.
 
+mod access;
 mod capabilities;
 mod chat;
 mod customers;
@@ -11,12 +12,16 @@ mod sse;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use std::future::Future;
 use std::sync::OnceLock;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,9 +31,13 @@ pub use capabilities::{CapabilityList, CapabilitySummary};
 pub use chat::{ChatRequest, ChatResponse};
 pub use error::{ApiError, AppJson, AppPath, ErrorBody, ErrorCause, ErrorDetail};
 pub use invoke::{InvokeRequest, InvokeResponse};
-pub use openai::{CUSTOMER_HEADER, ModelEntry, ModelList, OpenAiError, OpenAiJson};
+pub use openai::{CUSTOMER_HEADER, ModelEntry, ModelList, OpenAiError, OpenAiJson, STORE_HEADER};
 
 pub use crate::app::AppState;
+use access::Access;
+
+/// The request id header, set on every request and echoed on every response.
+pub const REQUEST_ID: &str = "x-request-id";
 
 /// The OpenAPI document's frame; every path is added from the handlers' own
 /// `#[utoipa::path]` annotations as they are routed, so routes and document
@@ -50,20 +59,79 @@ pub use crate::app::AppState;
 )]
 struct ApiDoc;
 
-/// The API's routes and their OpenAPI document.
+/// The API's routes and their OpenAPI document, behind the access layer; each
+/// request gets an id (`x-request-id`: the client's if it sent a sane one)
+/// that its log lines carry and its response echoes.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
+    let settings = &state.access;
+    let access = Access::new(
+        settings.keys.clone(),
+        settings.http.clone(),
+        settings.max_concurrent_per_key,
+    );
+    let cors = cors(&settings.http.cors_origins);
     let (router, _) = api_router().split_for_parts();
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(access, access::guard))
+        .layer(tower::util::option_layer(cors))
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
         .layer(axum::middleware::map_response(log_errors))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_odd_request_id))
         .with_state(state)
+}
+
+/// The span every request's log lines carry: method, path (no query) and id.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+}
+
+/// A client's `x-request-id` is kept only when it is a short token, so it
+/// cannot forge log lines; otherwise one is made.
+async fn drop_odd_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    let sane = request.headers().get(REQUEST_ID).is_some_and(|v| {
+        (1..=64).contains(&v.len())
+            && v.as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    if !sane {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
+/// CORS for the configured origins, or none (browsers then get no CORS
+/// headers and refuse cross-origin calls).
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    (!origins.is_empty()).then(|| {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                CONTENT_TYPE,
+                AUTHORIZATION,
+                HeaderName::from_static(CUSTOMER_HEADER),
+            ])
+            .expose_headers([HeaderName::from_static(REQUEST_ID)])
+    })
 }
 
 /// Every documented route.

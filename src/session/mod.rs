@@ -26,6 +26,9 @@ pub struct Session {
     pub capability: String,
     /// The customer it is about, if any (fixed when the session starts).
     pub customer: Option<String>,
+    /// The name of the key that started it; only that key (or an admin key)
+    /// may continue it.
+    pub owner: Option<String>,
     /// All messages, oldest first, without system prompts.
     pub messages: Vec<Message>,
     /// Tokens spent over all turns.
@@ -96,6 +99,7 @@ impl Session {
             id: id.to_string(),
             capability: first.capability.clone(),
             customer: first.customer.clone(),
+            owner: first.key.clone(),
             messages: Vec::new(),
             usage: Usage::default(),
             cost_usd: None,
@@ -126,6 +130,7 @@ mod tests {
             finished_at: "2026-11-24T10:00:01Z".into(),
             capability: "coach".into(),
             customer: Some("acme".into()),
+            key: None,
             model: "m".into(),
             messages: vec![Message::user(message)],
             tool_calls: Vec::new(),

@@ -21,6 +21,9 @@ pub struct TurnRecord {
     /// The customer, if any.
     #[serde(default)]
     pub customer: Option<String>,
+    /// The name of the API key that made the turn (never the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// The model's name.
     pub model: String,
     /// The messages the turn added, user message first.

@@ -96,6 +96,18 @@ pub enum ToolError {
     Failed(String),
 }
 
+impl ToolError {
+    /// What kind of failure, for logs: the message can quote what the model
+    /// sent (customer data), so logs carry only this.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ToolError::Unknown { .. } => "unknown_tool",
+            ToolError::BadArguments(_) => "bad_arguments",
+            ToolError::Failed(_) => "failed",
+        }
+    }
+}
+
 /// Where a tool call happens: who calls, how deep, in which session, and the
 /// only customer documents the call may touch.
 #[derive(Clone, Copy)]

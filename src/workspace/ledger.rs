@@ -103,10 +103,13 @@ impl Workspace {
             if let Some(tokens) = ws.ledger.spent_on(&id, day) {
                 return Ok(tokens);
             }
+            let unstored = ws.unstored(&id)?;
             let tokens = ws
                 .customer_transcripts(&id)?
                 .iter()
-                .flat_map(|(_, transcript)| &transcript.turns)
+                .map(|(_, transcript)| transcript)
+                .chain(std::iter::once(&unstored))
+                .flat_map(|transcript| &transcript.turns)
                 .filter(|turn| turn_day(turn) == Some(day))
                 .map(|turn| turn.usage.total_tokens)
                 .sum();

@@ -21,6 +21,7 @@ mod markdown;
 pub mod metrics;
 mod paths;
 mod transcripts;
+mod unstored;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ pub use docs::CustomerDocs;
 pub use ids::{ArtifactName, CustomerId, InvalidName, MAX_ID_LEN, SessionId, slugify};
 pub use ledger::{next_utc_midnight, utc_day};
 pub use transcripts::{FileSessions, Line, SessionHeader, TRANSCRIPT_VERSION, Transcript};
+pub use unstored::USAGE_FILE;
 pub use usage::{CustomerUsage, DaySpend, SessionSpend, Spend};
 
 use crate::keyed_lock::KeyedLocks;

@@ -72,14 +72,30 @@ pub struct CustomerUsage {
     pub days: Vec<DaySpend>,
     /// Per session, oldest first.
     pub sessions: Vec<SessionSpend>,
+    /// Turns not kept as sessions (the OpenAI-compatible endpoint without
+    /// `store`); in `total` and `days` too.
+    pub unstored: Spend,
 }
 
 impl CustomerUsage {
-    /// Adds up `transcripts` (session id and transcript).
-    fn of(customer: &CustomerId, transcripts: &[(SessionId, Transcript)]) -> Self {
+    /// Adds up `transcripts` (session id and transcript) and the turns not
+    /// kept as sessions.
+    fn of(
+        customer: &CustomerId,
+        transcripts: &[(SessionId, Transcript)],
+        unstored: &Transcript,
+    ) -> Self {
         let mut total = Spend::default();
         let mut days: BTreeMap<String, Spend> = BTreeMap::new();
         let mut sessions = Vec::new();
+        let mut unstored_spend = Spend::default();
+        for turn in &unstored.turns {
+            total.add(turn);
+            unstored_spend.add(turn);
+            if let Some(day) = turn_day(turn) {
+                days.entry(day.to_string()).or_default().add(turn);
+            }
+        }
         for (id, transcript) in transcripts {
             let mut session = Spend::default();
             for turn in &transcript.turns {
@@ -105,6 +121,7 @@ impl CustomerUsage {
                 .map(|(date, spend)| DaySpend { date, spend })
                 .collect(),
             sessions,
+            unstored: unstored_spend,
         }
     }
 }
@@ -116,6 +133,7 @@ impl Workspace {
         Ok(CustomerUsage::of(
             customer,
             &self.customer_transcripts(customer)?,
+            &self.unstored(customer)?,
         ))
     }
 
@@ -191,6 +209,7 @@ mod tests {
                     transcript(&[("2026-11-23T23:59:59Z", 10, Some(0.0002)), ("bad", 1, None)]),
                 ),
             ],
+            &transcript(&[]),
         );
         assert_eq!(usage.total.turns, 4);
         assert_eq!(usage.total.usage.total_tokens, 161);

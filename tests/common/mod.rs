@@ -7,6 +7,7 @@ pub mod fake_upstream;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use pmcoach::access::{AuthConfig, HttpConfig, Keys};
 use pmcoach::config::{Config, ModelConfig};
 use pmcoach::limits::{Limits, UpstreamLimits};
 use pmcoach::pricing::Prices;
@@ -53,6 +54,9 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
             ..Limits::default()
         },
         prices: Prices::default(),
+        auth: AuthConfig::default(),
+        keys: Keys::default(),
+        http: HttpConfig::default(),
     }
 }
 

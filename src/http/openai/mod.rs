@@ -8,6 +8,7 @@ mod messages;
 mod wire;
 
 use async_openai::types::chat::{CreateChatCompletionRequest, CreateChatCompletionResponse};
+use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{KeepAlive, Sse};
@@ -19,12 +20,14 @@ pub use error::{OpenAiError, OpenAiJson};
 use super::AppState;
 use super::error::ApiError;
 use super::sse;
+use crate::access::Caller;
 use crate::conversation::{self, AUTO, TurnRequest};
-use crate::workspace::CustomerId;
 use messages::split_messages;
 
-/// The header naming the customer (the request's `user` is the fallback).
+/// The header naming the customer.
 pub const CUSTOMER_HEADER: &str = "x-pmcoach-customer";
+/// The header asking to keep the turn as a session.
+pub const STORE_HEADER: &str = "x-pmcoach-store";
 
 /// `GET /v1/models` entries.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -76,7 +79,10 @@ pub(super) async fn models(State(state): State<AppState>) -> axum::Json<ModelLis
     path = "/v1/chat/completions",
     tag = "openai",
     request_body(content = CreateChatCompletionRequest, description = "An OpenAI chat completion request; `model` is a capability id or `auto`"),
-    params(("x-pmcoach-customer" = Option<String>, Header, description = "The customer (a slug); the request's `user` is the fallback")),
+    params(
+        ("x-pmcoach-customer" = Option<String>, Header, description = "The customer (a slug), within the key's scope; `user` never names one"),
+        ("x-pmcoach-store" = Option<bool>, Header, description = "`true` keeps the turn as a session transcript (as does `store: true`); otherwise only what it spent is recorded")
+    ),
     responses(
         (status = 200, description = "An OpenAI chat completion (or, with `stream`, chat.completion.chunk events ending with `data: [DONE]`)", body = CreateChatCompletionResponse),
         (status = 400, description = "Invalid request (OpenAI error shape)"),
@@ -88,10 +94,15 @@ pub(super) async fn models(State(state): State<AppState>) -> axum::Json<ModelLis
 )]
 pub(super) async fn completions(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     OpenAiJson(request): OpenAiJson<CreateChatCompletionRequest>,
 ) -> Result<Response, OpenAiError> {
-    let customer = customer(&headers, &request)?;
+    let customer = customer(&headers)?;
+    let store = request.store == Some(true)
+        || headers
+            .get(STORE_HEADER)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
     let stream = request.stream.unwrap_or(false);
     let include_usage = request
         .stream_options
@@ -102,6 +113,8 @@ pub(super) async fn completions(
     let prepared = conversation::prepare(
         &state,
         TurnRequest {
+            caller,
+            store,
             message,
             customer,
             session_id: None,
@@ -123,22 +136,16 @@ pub(super) async fn completions(
         .into_response())
 }
 
-/// The customer: the header's, or else the request's `user` when it is a
-/// customer id. OpenAI clients often set `user` to an end-user id for abuse
-/// tracking; that names no customer.
-fn customer(
-    headers: &HeaderMap,
-    request: &CreateChatCompletionRequest,
-) -> Result<Option<String>, ApiError> {
-    match headers.get(CUSTOMER_HEADER) {
-        Some(value) => value
-            .to_str()
-            .map(|customer| Some(customer.to_string()))
-            .map_err(|_| ApiError::BadRequest(format!("{CUSTOMER_HEADER} is not text"))),
-        #[allow(deprecated)]
-        None => Ok(request
-            .user
-            .clone()
-            .filter(|user| CustomerId::parse(user).is_ok())),
-    }
+/// The customer the header names. The request's `user` (often an end-user
+/// id, for abuse tracking) never names one.
+fn customer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    headers
+        .get(CUSTOMER_HEADER)
+        .map(|value| {
+            value
+                .to_str()
+                .map(str::to_string)
+                .map_err(|_| ApiError::BadRequest(format!("{CUSTOMER_HEADER} is not text")))
+        })
+        .transpose()
 }
