@@ -154,9 +154,30 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::session))
 }
 
-/// The OpenAPI document of the whole API.
+/// The OpenAPI document of the whole API: every route but the public ones
+/// takes a bearer key.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+    let mut document = api_router().into_openapi();
+    document
+        .components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    document.security = Some(vec![SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
+    for path in access::PUBLIC_PATHS {
+        if let Some(item) = document.paths.paths.get_mut(*path) {
+            if let Some(get) = item.get.as_mut() {
+                get.security = Some(vec![SecurityRequirement::default()]);
+            }
+        }
+    }
+    document
 }
 
 /// This document, built once from the routes on first request.
