@@ -75,6 +75,26 @@ pub enum StartupError {
     Config(String),
 }
 
+/// How often expired sessions are looked for while serving.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
+
+/// Housekeeping while the server runs: with a retention period, session
+/// transcripts past it are deleted at start and then hourly.
+pub async fn maintain(state: AppState) {
+    let Some(days) = state.limits.session_retention_days else {
+        return;
+    };
+    let max_age = std::time::Duration::from_secs(days.saturating_mul(86_400));
+    loop {
+        match state.workspace.expire_sessions(max_age).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, days, "expired session transcripts deleted"),
+            Err(err) => tracing::warn!(error = %err, "could not expire session transcripts"),
+        }
+        tokio::time::sleep(SWEEP_EVERY).await;
+    }
+}
+
 /// The context window assumed for a model whose window is neither configured
 /// nor known: what a local server can be expected to give (Ollama's
 /// `num_ctx` must be raised to it; see README).

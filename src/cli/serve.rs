@@ -9,6 +9,7 @@ use crate::config::{Config, NO_MODEL_ADVICE};
 pub(super) async fn serve(config: &Config) -> Result<(), String> {
     let state = app::build(config).map_err(|err| err.to_string())?;
     log_model(config, &state);
+    tokio::spawn(app::maintain(state.clone()));
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", config.listen))?;

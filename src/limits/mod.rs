@@ -47,6 +47,9 @@ pub struct Limits {
     /// has reached it is refused (429) until the next UTC midnight. `None`:
     /// unlimited.
     pub customer_daily_tokens: Option<u64>,
+    /// Days a session transcript is kept after its last turn; none keeps
+    /// them (the engagement's memory) until deleted by hand.
+    pub session_retention_days: Option<u64>,
 }
 
 /// Our own policy towards the model upstream.
@@ -97,6 +100,7 @@ impl Default for Limits {
             customer_context_chars: 6_000,
             upstream: UpstreamLimits::default(),
             customer_daily_tokens: None,
+            session_retention_days: None,
         }
     }
 }

@@ -20,6 +20,7 @@ mod ledger;
 mod markdown;
 pub mod metrics;
 mod paths;
+mod retention;
 mod transcripts;
 mod unstored;
 mod usage;
