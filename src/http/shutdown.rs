@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::sync::watch;
 
+use super::error::{ErrorBody, ErrorDetail};
+
 /// Where the server is in its shutdown; each phase follows the one before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Phase {
@@ -35,7 +37,7 @@ tokio::task_local! {
 }
 
 /// Runs `request` (a handler and whatever it builds, such as a streamed
-/// turn) where the code it runs can find the server's phase. A task-local
+/// turn) where [`cancelled`] can find the server's phase. A task-local
 /// rather than an argument: the turns that stream are built by handlers
 /// whose signatures belong to the routes, and none of them should have to
 /// carry the server's plumbing.
@@ -43,10 +45,34 @@ pub(super) async fn scope<F: Future>(phase: watch::Receiver<Phase>, request: F) 
     PHASE.scope(phase, request).await
 }
 
+/// Resolves when the server cancels what still runs (or is gone). Called
+/// outside a server (a router driven directly, as in unit tests), it never
+/// resolves. Takes the phase when called, so call it while the request runs.
+pub(super) fn cancelled() -> impl Future<Output = ()> + Send + 'static {
+    let phase = PHASE.try_with(Clone::clone).ok();
+    async move {
+        match phase {
+            Some(phase) => reached(phase, Phase::Cancelling).await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
 /// Resolves once the server is at `wanted` or later, or is gone.
 pub(super) async fn reached(mut phase: watch::Receiver<Phase>, wanted: Phase) {
     // An error means the server dropped its side: nothing runs on.
     let _ = phase.wait_for(|now| *now >= wanted).await;
+}
+
+/// `shutting_down` in our error shape, `{"error": {"code", "message"}}`.
+pub(super) fn body() -> serde_json::Value {
+    serde_json::to_value(ErrorBody {
+        error: ErrorDetail {
+            code: CODE,
+            message: MESSAGE.to_string(),
+        },
+    })
+    .unwrap_or_default()
 }
 
 /// `shutting_down` in OpenAI's error shape.
