@@ -20,9 +20,25 @@ pub(super) async fn serve(config: &Config) -> Result<(), String> {
         capabilities = state.capabilities.len(),
         "pmcoach listening on http://{addr}"
     );
-    crate::http::run(listener, state, shutdown_signal())
-        .await
-        .map_err(|err| format!("server: {err}"))
+    let first = async {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+    };
+    let served = crate::http::run(listener, state, first);
+    // A second signal during the grace period: stop waiting for the requests
+    // in flight. (Workspace writes already started still complete: the
+    // runtime waits for its blocking threads.)
+    let impatient = async {
+        shutdown_signal().await;
+        shutdown_signal().await;
+    };
+    tokio::select! {
+        served = served => served.map_err(|err| format!("server: {err}")),
+        () = impatient => {
+            tracing::warn!("second signal: exiting without waiting for the requests in flight");
+            Ok(())
+        }
+    }
 }
 
 /// Says which model answers, or warns that none does.
@@ -71,5 +87,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
 }

@@ -128,6 +128,9 @@ pub(super) async fn chat(
             Item::Finished(Err(err)) => {
                 Event::default().event("error").data(err.body().to_string())
             }
+            Item::ShuttingDown => Event::default()
+                .event("error")
+                .data(super::shutdown::body().to_string()),
         };
         Ok::<_, Infallible>(event)
     });

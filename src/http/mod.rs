@@ -1,12 +1,16 @@
 //! The HTTP API: routes, shared state, and the server loop.
 
 mod access;
+mod body_timeout;
 mod capabilities;
 mod chat;
+mod connection;
 mod customers;
 mod error;
 mod invoke;
 mod openai;
+mod server;
+mod shutdown;
 mod sse;
 
 use axum::Router;
@@ -15,7 +19,6 @@ use axum::http::Uri;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use std::future::Future;
 use std::sync::OnceLock;
 use tokio::net::TcpListener;
@@ -76,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.server.body_timeout(),
+            body_timeout::enforce,
+        ))
         .layer(axum::middleware::from_fn_with_state(access, access::guard))
         .layer(tower::util::option_layer(cors))
         .layer(CatchPanicLayer::custom(|_panic| {
@@ -192,23 +199,17 @@ async fn openapi_json() -> axum::Json<&'static utoipa::openapi::OpenApi> {
     axum::Json(DOCUMENT.get_or_init(openapi))
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight.
+/// Serves the API on `listener` until `shutdown` resolves, then shuts down
+/// as `[limits.server]` says (see `server`): requests in flight get the grace
+/// period, then are cancelled; it returns within the grace period and a
+/// second, whatever the clients do.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // axum leaves Nagle's algorithm on; small writes (JSON, and later SSE
-    // chunks) would otherwise wait for ACKs.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(%err, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits.server.clone();
+    server::serve(listener, router(state), &limits, shutdown).await
 }
 
 /// Liveness.

@@ -2,7 +2,8 @@
 //! they happen, then its result, in that order. The turn runs inside the
 //! response stream, so a client that disconnects drops the turn, and with it
 //! the upstream request. The response is already a 200 when a turn fails, so a
-//! failure's cause is logged here, where the stream ends.
+//! failure's cause is logged here, where the stream ends. When the server's
+//! shutdown cancels the turn, the stream ends with [`Item::ShuttingDown`].
 
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
@@ -18,12 +19,16 @@ pub(super) enum Item {
     Event(TurnEvent),
     /// The turn is over; nothing follows.
     Finished(Result<TurnResult, ApiError>),
+    /// The server's shutdown cancelled the turn; nothing follows.
+    ShuttingDown,
 }
 
 struct Pump {
     events: mpsc::Receiver<TurnEvent>,
     turn: Option<BoxFuture<'static, Result<TurnResult, ConversationError>>>,
     result: Option<Result<TurnResult, ConversationError>>,
+    /// Resolves when the server's shutdown cancels the turn.
+    cancelled: BoxFuture<'static, ()>,
     finished: bool,
 }
 
@@ -48,6 +53,7 @@ fn events_then_result(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send
         events,
         turn: Some(Box::pin(prepared.run(Some(sender)))),
         result: None,
+        cancelled: Box::pin(super::shutdown::cancelled()),
         finished: false,
     };
     futures::stream::unfold(pump, |mut pump| async move {
@@ -59,6 +65,13 @@ fn events_then_result(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send
                 Some(turn) => {
                     tokio::select! {
                         biased;
+                        () = &mut pump.cancelled => {
+                            // Dropping the turn cancels it, and its upstream request.
+                            pump.turn = None;
+                            pump.finished = true;
+                            tracing::info!("streamed turn cancelled by the shutdown");
+                            return Some((Item::ShuttingDown, pump));
+                        }
                         event = pump.events.recv() => match event {
                             Some(event) => return Some((Item::Event(event), pump)),
                             // The sender is dropped only when the turn ends.

@@ -6,6 +6,8 @@
 
 mod budget;
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 pub use budget::{Budget, Exhausted};
@@ -50,6 +52,9 @@ pub struct Limits {
     /// Days a session transcript is kept after its last turn; none keeps
     /// them (the engagement's memory) until deleted by hand.
     pub session_retention_days: Option<u64>,
+    /// How the server treats connections and how it shuts down
+    /// (`[limits.server]`).
+    pub server: ServerLimits,
 }
 
 /// Our own policy towards the model upstream.
@@ -101,6 +106,66 @@ impl Default for Limits {
             upstream: UpstreamLimits::default(),
             customer_daily_tokens: None,
             session_retention_days: None,
+            server: ServerLimits::default(),
+        }
+    }
+}
+
+/// Connections and shutdown: how long a client may take, how many may be
+/// connected, how long requests in flight get when the server stops.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerLimits {
+    /// Seconds a client has to send a request's headers, counted from its
+    /// connection or, on a kept-alive one, from the request's first byte;
+    /// then the connection is closed. At least 1.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a whole request body, counted from its
+    /// headers however slowly it trickles; then 408 and the connection is
+    /// closed. At least 1.
+    pub body_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request, and a
+    /// response may wait for the client to read it; then the connection is
+    /// closed. At least 1.
+    pub idle_timeout_secs: u64,
+    /// Connections open at once; more wait in the listen backlog until one
+    /// closes. Keep it under the process's file limit. At least 1.
+    pub max_connections: usize,
+    /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C; then
+    /// they are cancelled, and open streams end with `shutting_down`.
+    pub shutdown_grace_secs: u64,
+}
+
+impl ServerLimits {
+    /// [`Self::header_read_timeout_secs`].
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs.max(1))
+    }
+
+    /// [`Self::body_timeout_secs`].
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs.max(1))
+    }
+
+    /// [`Self::idle_timeout_secs`].
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs.max(1))
+    }
+
+    /// [`Self::shutdown_grace_secs`].
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            body_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            max_connections: 1024,
+            shutdown_grace_secs: 20,
         }
     }
 }

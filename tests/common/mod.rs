@@ -70,6 +70,10 @@ pub struct TestServer {
     pub state: pmcoach::app::AppState,
     /// The workspace root.
     pub workspace: PathBuf,
+    /// Resolves the shutdown future the server runs with (see [`TestServer::shutdown`]).
+    stop: std::sync::Arc<tokio::sync::Notify>,
+    /// The server's `run`, until [`TestServer::shutdown`] takes it.
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _workspace_dir: Option<tempfile::TempDir>,
 }
 
@@ -85,18 +89,29 @@ impl TestServer {
         let state = pmcoach::app::build(&config).expect("app builds");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(pmcoach::http::run(
-            listener,
-            state.clone(),
-            std::future::pending(),
-        ));
+        // Never resolves unless the test calls `shutdown`.
+        let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+        let signal = std::sync::Arc::clone(&stop);
+        let served = tokio::spawn(pmcoach::http::run(listener, state.clone(), async move {
+            signal.notified().await;
+        }));
         TestServer {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             state,
             workspace: config.workspace_dir.clone(),
+            stop,
+            served: Some(served),
             _workspace_dir: temp,
         }
+    }
+
+    /// Sends the server its shutdown signal (as SIGTERM would); the returned
+    /// future resolves with `run`'s result when the server has stopped.
+    pub fn shutdown(&mut self) -> impl std::future::Future<Output = std::io::Result<()>> + use<> {
+        self.stop.notify_one();
+        let served = self.served.take().expect("the server is shut down once");
+        async move { served.await.expect("the server task does not panic") }
     }
 
     /// POSTs JSON and returns status and parsed body.

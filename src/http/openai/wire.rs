@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::error;
 use crate::agent::TurnEvent;
 use crate::conversation::TurnResult;
+use crate::http::shutdown;
 use crate::http::sse::Item;
 use crate::model::Usage;
 
@@ -157,6 +158,7 @@ pub(super) fn chunks(
                 events
             }
             Item::Finished(Err(err)) => vec![Event::default().data(error::body(&err).to_string())],
+            Item::ShuttingDown => vec![Event::default().data(shutdown::openai_body().to_string())],
         };
         futures::stream::iter(events.into_iter().map(Ok::<_, Infallible>))
     })
