@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::agent::{Agent, Engine, Window};
 use crate::capability::{CapabilityError, CapabilitySet};
 use crate::config::Config;
+use crate::defuse::LinkPolicy;
 use crate::keyed_lock::KeyedLocks;
 use crate::limits::Limits;
 use crate::model::{ChatModel, ModelError, OpenAiModel};
@@ -109,6 +110,11 @@ pub fn engine(config: &Config, model: Arc<dyn ChatModel>) -> Result<Engine, Star
     })
 }
 
+/// What replies and documents may link to.
+fn link_policy(config: &Config) -> LinkPolicy {
+    LinkPolicy::new(&config.output.allowed_link_hosts)
+}
+
 /// Builds the state from configuration, with the configured OpenAI-compatible
 /// model (or none, when none is configured).
 pub fn build(config: &Config) -> Result<AppState, StartupError> {
@@ -136,7 +142,9 @@ impl Loaded {
                 .map_err(StartupError::Capabilities)?,
         );
         let templates = Arc::new(
-            Templates::load(capabilities.iter().map(|c| &**c)).map_err(StartupError::Templates)?,
+            Templates::load(capabilities.iter().map(|c| &**c))
+                .map_err(StartupError::Templates)?
+                .with_links(link_policy(config)),
         );
         Ok(Self {
             capabilities,
@@ -170,6 +178,7 @@ pub fn assemble(
                 engine(config, model)?,
                 Arc::clone(&workspace),
                 config.limits.clone(),
+                link_policy(config),
             )
             .map_err(StartupError::Agent)?,
         ),

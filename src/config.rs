@@ -39,6 +39,8 @@ pub struct Config {
     /// USD per million tokens by model, for estimated costs: the built-in list
     /// prices with `[prices."<model>"]` over them.
     pub prices: Prices,
+    /// What model output may link to (`[output]`).
+    pub output: OutputConfig,
 }
 
 /// How to reach an OpenAI-compatible chat model.
@@ -122,6 +124,7 @@ struct FileConfig {
     limits: Limits,
     /// `[prices."<model>"] input_per_mtok = .., output_per_mtok = ..`.
     prices: BTreeMap<String, Price>,
+    output: OutputConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -175,6 +178,7 @@ impl Config {
             model,
             limits,
             prices: Prices::default().with(file.prices),
+            output: file.output,
         })
     }
 }
@@ -264,6 +268,15 @@ where
             })
         })
         .transpose()
+}
+
+/// `[output]`: what replies and documents may link to (see `defuse`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Hosts images and data-carrying links may point at: `docs.example.com`
+    /// exactly, `*.example.com` any subdomain. Default none.
+    pub allowed_link_hosts: Vec<String>,
 }
 
 #[cfg(test)]

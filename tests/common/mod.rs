@@ -53,6 +53,7 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
             ..Limits::default()
         },
         prices: Prices::default(),
+        output: Default::default(),
     }
 }
 
