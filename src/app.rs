@@ -169,6 +169,7 @@ pub fn assemble(
     model: Option<Arc<dyn ChatModel>>,
 ) -> Result<AppState, StartupError> {
     let workspace = Arc::new(Workspace::new(&config.workspace_dir));
+    workspace.remove_interrupted_writes();
     let agent = match model {
         Some(model) => Some(
             Agent::new(

@@ -20,6 +20,7 @@ mod ledger;
 mod markdown;
 pub mod metrics;
 mod paths;
+mod temp_files;
 mod transcripts;
 mod usage;
 
