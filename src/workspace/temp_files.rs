@@ -18,7 +18,7 @@ const MAX_DEPTH: usize = 8;
 
 impl Workspace {
     /// Removes the temporary files of interrupted atomic writes
-    /// (`.pmcoach-tmp-*`, older than [`LEFT_BEHIND_AFTER`]) anywhere under the
+    /// (`.pmcoach-tmp-*`, older than a minute) anywhere under the
     /// root, without following symbolic links, and logs how many; returns how
     /// many. What cannot be read or removed is logged and skipped: start-up
     /// goes on.
