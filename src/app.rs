@@ -7,6 +7,7 @@ use crate::access::{HttpConfig, Keys};
 use crate::agent::{Agent, Engine, Window};
 use crate::capability::{CapabilityError, CapabilitySet};
 use crate::config::Config;
+use crate::defuse::LinkPolicy;
 use crate::keyed_lock::KeyedLocks;
 use crate::limits::Limits;
 use crate::model::{ChatModel, ModelError, OpenAiModel};
@@ -143,6 +144,11 @@ pub fn engine(config: &Config, model: Arc<dyn ChatModel>) -> Result<Engine, Star
     })
 }
 
+/// What replies and documents may link to.
+fn link_policy(config: &Config) -> LinkPolicy {
+    LinkPolicy::new(&config.output.allowed_link_hosts)
+}
+
 /// Builds the state from configuration, with the configured OpenAI-compatible
 /// model (or none, when none is configured).
 pub fn build(config: &Config) -> Result<AppState, StartupError> {
@@ -170,7 +176,9 @@ impl Loaded {
                 .map_err(StartupError::Capabilities)?,
         );
         let templates = Arc::new(
-            Templates::load(capabilities.iter().map(|c| &**c)).map_err(StartupError::Templates)?,
+            Templates::load(capabilities.iter().map(|c| &**c))
+                .map_err(StartupError::Templates)?
+                .with_links(link_policy(config)),
         );
         Ok(Self {
             capabilities,
@@ -195,6 +203,7 @@ pub fn assemble(
     model: Option<Arc<dyn ChatModel>>,
 ) -> Result<AppState, StartupError> {
     let workspace = Arc::new(Workspace::new(&config.workspace_dir));
+    workspace.remove_interrupted_writes();
     let agent = match model {
         Some(model) => Some(
             Agent::new(
@@ -204,6 +213,7 @@ pub fn assemble(
                 engine(config, model)?,
                 Arc::clone(&workspace),
                 config.limits.clone(),
+                link_policy(config),
             )
             .map_err(StartupError::Agent)?,
         ),

@@ -1,6 +1,7 @@
-//! Durable file writes. Whole files: a temporary file beside the target, fsynced,
-//! renamed over it, the directory fsynced, so a crash leaves the old file or the
-//! new one, never a torn mix. Appends: one line at a time, and a torn last line
+//! Durable file writes. Whole files: a temporary file beside the target (named
+//! [`TEMP_PREFIX`]…), fsynced, renamed over it, the directory fsynced, so a
+//! crash leaves the old file or the new one, never a torn mix (and perhaps
+//! the temporary file, which start-up removes). Appends: one line at a time, and a torn last line
 //! (from a crash mid-append) is moved aside before the next append so the two are
 //! never fused.
 //!
@@ -10,6 +11,17 @@
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+/// The name prefix of the temporary files whole-file writes go through, so
+/// that one a crash left behind can be recognised and removed at start-up.
+pub const TEMP_PREFIX: &str = ".pmcoach-tmp-";
+
+/// A new temporary file in `dir`, named `TEMP_PREFIX…`.
+fn temp_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+}
 
 fn injected() -> std::io::Error {
     std::io::Error::other("injected write failure")
@@ -35,7 +47,7 @@ pub fn write_atomic_failing(
 ) -> std::io::Result<()> {
     let dir = parent(path);
     std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    let mut file = temp_file_in(dir)?;
     if let Some(n) = fail_after {
         file.write_all(&bytes[..n.min(bytes.len())])?;
         return Err(injected()); // the temporary file is removed on drop
@@ -50,7 +62,7 @@ pub fn write_atomic_failing(
 pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = parent(path);
     std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    let mut file = temp_file_in(dir)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist_noclobber(path).map_err(|err| err.error)?;
@@ -152,6 +164,14 @@ mod tests {
             .expect("dir")
             .count();
         assert_eq!(entries, 1);
+    }
+
+    #[test]
+    fn temporary_files_carry_the_prefix() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = temp_file_in(dir.path()).expect("temp file");
+        let name = file.path().file_name().expect("name").to_string_lossy();
+        assert!(name.starts_with(TEMP_PREFIX), "{name}");
     }
 
     #[test]

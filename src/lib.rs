@@ -13,6 +13,7 @@ pub mod capability;
 pub mod cli;
 pub mod config;
 pub mod conversation;
+pub mod defuse;
 pub mod eval;
 pub mod http;
 pub mod keyed_lock;

@@ -167,7 +167,7 @@ async fn consulting_a_sibling_runs_it_with_its_own_system_prompt() {
     assert_eq!(last["tool_call_id"], "call_1");
     assert_eq!(
         last["content"],
-        "Pick the beachhead where you can win outright."
+        "<consulted-answer>\nPick the beachhead where you can win outright.\n</consulted-answer>"
     );
     assert_no_dangling_calls(resumed);
 
@@ -255,8 +255,14 @@ async fn parallel_tool_calls_all_run_and_results_keep_call_order() {
     assert_eq!(
         tool_messages,
         [
-            ("a", "growth: own your positioning"),
-            ("b", "relationship: name the pattern, then ask")
+            (
+                "a",
+                "<consulted-answer>\ngrowth: own your positioning\n</consulted-answer>"
+            ),
+            (
+                "b",
+                "<consulted-answer>\nrelationship: name the pattern, then ask\n</consulted-answer>"
+            )
         ]
     );
     assert_no_dangling_calls(last);

@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["tools"],
     &[
         "model",
+        "defuse",
         "prompt",
         "templates",
         "workspace",

@@ -507,12 +507,40 @@ async fn a_failed_event_log_write_leaves_the_log_intact_and_the_model_is_told() 
         .expect("dir")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with(".tmp"))
+        .filter(|name| name.starts_with(pmcoach::atomic::TEMP_PREFIX))
         .collect();
     assert!(
         leftovers.is_empty(),
         "no temporary files left: {leftovers:?}"
     );
+}
+
+#[tokio::test]
+async fn start_up_removes_temporary_files_an_interrupted_write_left() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("customers/acme");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let left = dir.join(format!("{}x1Yz", pmcoach::atomic::TEMP_PREFIX));
+    let fresh = dir.join(format!("{}w2Qr", pmcoach::atomic::TEMP_PREFIX));
+    for path in [&left, &fresh] {
+        std::fs::write(path, "half a documen").expect("write");
+    }
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&left)
+        .expect("open")
+        .set_modified(an_hour_ago)
+        .expect("age it");
+    std::fs::write(dir.join("customer-info.md"), "# Customer: acme\n").expect("write");
+
+    let mut config = config_for(None);
+    config.workspace_dir = root.path().to_path_buf();
+    let _server = TestServer::start(config).await;
+
+    assert!(!left.exists(), "the left-behind temporary file is gone");
+    assert!(fresh.exists(), "one a running write may own stays");
+    assert!(dir.join("customer-info.md").exists());
 }
 
 #[tokio::test]

@@ -19,8 +19,9 @@ pub use turn::{AgentError, Answer, Turn, TurnFailure};
 pub use window::{Overflow, Window};
 
 use crate::capability::{Capability, CapabilitySet};
+use crate::defuse::LinkPolicy;
 use crate::limits::Limits;
-use crate::model::ChatModel;
+use crate::model::{ChatModel, Message};
 use crate::prompt::Prompts;
 use crate::templates::Templates;
 use crate::tokens::TokenCounter;
@@ -84,6 +85,8 @@ struct Inner {
     stable_prompts: Mutex<HashMap<StableKey, Arc<Counted>>>,
     workspace: Arc<Workspace>,
     limits: Limits,
+    /// What the replies may link to.
+    links: LinkPolicy,
 }
 
 impl Agent {
@@ -96,6 +99,7 @@ impl Agent {
         engine: Engine,
         workspace: Arc<Workspace>,
         limits: Limits,
+        links: LinkPolicy,
     ) -> Result<Self, String> {
         let offer = |tool: Arc<dyn DynTool>| Offered {
             tokens: engine.tokens.tools(std::slice::from_ref(tool.definition())),
@@ -133,6 +137,7 @@ impl Agent {
                 stable_prompts: Mutex::default(),
                 workspace,
                 limits,
+                links,
             }),
         })
     }
@@ -167,9 +172,23 @@ impl Agent {
         self.inner.engine.window
     }
 
-    /// Runs one turn.
+    /// Runs one turn. Its reply is defused (see `defuse`), in the answer and
+    /// in the last message, which the transcript keeps; the model call's own
+    /// record keeps what the model wrote.
     pub async fn run_turn(&self, turn: Turn<'_>) -> Result<Answer, TurnFailure> {
-        self.run(turn).await
+        let mut answer = self.run(turn).await?;
+        let defused = self.inner.links.defuse(&answer.reply);
+        if defused != answer.reply {
+            if let Some(Message::Assistant {
+                content: Some(content),
+                ..
+            }) = answer.messages.last_mut()
+            {
+                content.clone_from(&defused);
+            }
+            answer.reply = defused;
+        }
+        Ok(answer)
     }
 
     /// The capability a consult tool of this name consults.

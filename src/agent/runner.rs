@@ -353,12 +353,22 @@ impl Agent {
         };
         let mut stream = model.stream(request).await?;
         let mut assembler = Assembler::new();
+        // Text is defused as it streams: a client may render it before `done`.
+        let mut defuser = self.inner.links.stream();
         while let Some(delta) = stream.next().await {
             if let Some(text) = assembler.push(delta?) {
-                emit(Some(sink), TurnEvent::Delta { text }).await;
+                emit_text(sink, defuser.push(&text)).await;
             }
         }
+        emit_text(sink, defuser.finish()).await;
         assembler.finish()
+    }
+}
+
+/// Sends streamed text, unless there is none.
+async fn emit_text(sink: &EventSink, text: String) {
+    if !text.is_empty() {
+        emit(Some(sink), TurnEvent::Delta { text }).await;
     }
 }
 

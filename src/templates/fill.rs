@@ -42,14 +42,16 @@ impl Templates {
         })
     }
 
-    /// The template rendered with `fields`, tidied.
+    /// The template rendered with `fields`, tidied, and defused: the fields
+    /// are the model's, so a document must not carry an exfiltrating image
+    /// or link any more than a reply may.
     fn render(&self, template: &OutputTemplate, fields: &Value) -> Result<String, FillError> {
         let markdown = self
             .env
             .get_template(&template.id)
             .and_then(|t| t.render(fields))
             .map_err(|err| FillError::Render(format!("{err:#}")))?;
-        Ok(tidy(&markdown))
+        Ok(self.links.defuse(&tidy(&markdown)))
     }
 }
 

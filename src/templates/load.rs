@@ -14,6 +14,7 @@ use super::derive::Derivation;
 use super::filters::environment;
 use super::{OutputTemplate, TEMPLATES_DIR, TemplateError, Templates};
 use crate::capability::{Capability, is_valid_id};
+use crate::defuse::LinkPolicy;
 
 const SCHEMA_SUFFIX: &str = ".schema.json";
 const TEMPLATE_SUFFIX: &str = ".md.j2";
@@ -67,7 +68,11 @@ impl Templates {
             }
         }
         if errors.is_empty() {
-            Ok(Self { by_id, env })
+            Ok(Self {
+                by_id,
+                env,
+                links: LinkPolicy::default(),
+            })
         } else {
             Err(errors)
         }

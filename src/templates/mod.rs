@@ -18,6 +18,8 @@ use minijinja::Environment;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::defuse::LinkPolicy;
+
 pub use derive::{CRITERIA, Derivation, VALUE_LADDER, WORK_TYPES, prefill_current_allocation};
 pub use error::{FillError, TemplateError};
 pub use fields::{FieldError, FieldErrorKind};
@@ -77,6 +79,8 @@ pub struct Artifact {
 pub struct Templates {
     by_id: BTreeMap<String, Arc<OutputTemplate>>,
     env: Environment<'static>,
+    /// What rendered documents may link to: the fields come from the model.
+    links: LinkPolicy,
 }
 
 impl std::fmt::Debug for Templates {
@@ -88,6 +92,11 @@ impl std::fmt::Debug for Templates {
 }
 
 impl Templates {
+    /// The same templates, their documents defused with `links`.
+    pub fn with_links(self, links: LinkPolicy) -> Self {
+        Self { links, ..self }
+    }
+
     /// The template with this id.
     pub fn get(&self, id: &str) -> Option<&Arc<OutputTemplate>> {
         self.by_id.get(id)

@@ -9,7 +9,11 @@ use serde::Deserialize;
 
 use super::{Tool, ToolContext, ToolError, ToolOutput};
 use crate::capability::Capability;
+use crate::defuse::data_block;
 use crate::session::Progress;
+
+/// The tag around a consulted capability's answer in the tool result.
+pub const CONSULTED_ANSWER: &str = "consulted-answer";
 
 /// Runs a capability as a sub-agent; the agent implements it, so tools never
 /// see the agent itself.
@@ -103,11 +107,16 @@ impl Tool for ConsultTool {
             )
             .await;
         // A failed consult still spent tokens and may have saved documents:
-        // its progress goes to the caller's record either way.
+        // its progress goes to the caller's record either way. The answer is
+        // another model's text: it comes back in a block it cannot end, so
+        // nothing in it reads as the caller's own instructions.
         Ok(ToolOutput {
-            outcome: consulted.reply.map_err(|err| {
-                ToolError::Failed(format!("the {} could not answer: {err}", self.target.name))
-            }),
+            outcome: consulted
+                .reply
+                .map(|answer| data_block(CONSULTED_ANSWER, &answer))
+                .map_err(|err| {
+                    ToolError::Failed(format!("the {} could not answer: {err}", self.target.name))
+                }),
             capability: Some(self.target.id.clone()),
             spent: consulted.spent,
         })

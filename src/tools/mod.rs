@@ -9,7 +9,7 @@ mod fill_template;
 mod typed;
 
 pub use args::ArgsSchema;
-pub use consult::{Consult, ConsultArgs, ConsultTool, Consulted};
+pub use consult::{CONSULTED_ANSWER, Consult, ConsultArgs, ConsultTool, Consulted};
 pub use customer::{
     EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool,
     UpdateCustomerInfoArgs, UpdateCustomerInfoTool,

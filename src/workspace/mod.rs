@@ -21,6 +21,7 @@ mod markdown;
 pub mod metrics;
 mod paths;
 mod retention;
+mod temp_files;
 mod transcripts;
 mod unstored;
 mod usage;

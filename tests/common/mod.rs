@@ -57,6 +57,7 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
         auth: AuthConfig::default(),
         keys: Keys::default(),
         http: HttpConfig::default(),
+        output: Default::default(),
     }
 }
 
