@@ -135,6 +135,7 @@ pub fn engine(config: &Config, model: Arc<dyn ChatModel>) -> Result<Engine, Star
         .max_output_tokens
         .map_or((context / 4).min(DEFAULT_RESERVED_OUTPUT), |n| n as usize);
     Ok(Engine {
+        multimodal: config.model.multimodal,
         model,
         tokens: TokenCounter::new(encoding),
         window: Window {

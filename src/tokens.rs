@@ -16,6 +16,9 @@ use crate::model::{Message, ToolDefinition};
 /// Tokens a message costs beyond its text (role and framing), as OpenAI's
 /// cookbook counts them.
 pub const PER_MESSAGE: usize = 3;
+/// What an image is counted as: OpenAI's charge for a 512-pixel tile at
+/// high detail plus the base (765); other providers vary.
+pub const TOKENS_PER_IMAGE: usize = 765;
 /// Tokens every reply is primed with.
 pub const REPLY_PRIMING: usize = 3;
 /// Tokens each tool call costs beyond its name and arguments.
@@ -119,7 +122,10 @@ impl TokenCounter {
     pub fn message(&self, message: &Message) -> usize {
         PER_MESSAGE
             + match message {
-                Message::System { content } | Message::User { content } => self.text(content),
+                Message::System { content } => self.text(content),
+                Message::User { content, images } => {
+                    self.text(content) + images.len() * TOKENS_PER_IMAGE
+                }
                 Message::Assistant {
                     content,
                     tool_calls,

@@ -354,7 +354,12 @@ async fn a_turn_longer_than_the_grace_period_is_cancelled_and_the_server_returns
 async fn open_streams_end_with_shutting_down_on_both_endpoints() {
     let upstream = FakeUpstream::start().await;
     let mut server = TestServer::start(with(config_for(Some(&upstream)), quick())).await;
-    upstream.repeat_forever(|_| Step::Delayed(Duration::from_secs(40), Box::new(text("Never."))));
+    // The answers start at once, then stall: both streams are open when the
+    // server stops (a stream that has not started yet gets a plain 503).
+    upstream.repeat_forever(|_| Step::Stalled {
+        step: Box::new(text("It begins, and then it never ends.")),
+        events: 3,
+    });
     let chat = server
         .post_raw(
             "/v1/chat",
@@ -371,8 +376,11 @@ async fn open_streams_end_with_shutting_down_on_both_endpoints() {
         .await;
     let mut completions = SseReader::new(completions);
     assert_eq!(chat.next().await.expect("first event").event, "capability");
+    assert_eq!(chat.next().await.expect("first text").event, "delta");
     let role = completions.next().await.expect("first chunk").json();
     assert_eq!(role["choices"][0]["delta"]["role"], "assistant");
+    let text = completions.next().await.expect("first text").json();
+    assert!(text["choices"][0]["delta"]["content"].is_string(), "{text}");
     upstream_reached(&upstream, 2).await;
 
     let started = Instant::now();

@@ -248,7 +248,7 @@ async fn errors_come_back_in_openai_shape() {
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["type"], "invalid_request_error");
-    assert!(body["error"]["param"].is_null());
+    assert_eq!(body["error"]["param"], "messages[1]", "{body}");
     let (status, body) = server
         .post("/v1/chat/completions", &json!({"model": "auto"}))
         .await;

@@ -152,7 +152,7 @@ async fn tool_calls_split_at_every_boundary_and_interleaved_are_assembled() {
 }
 
 #[tokio::test]
-async fn a_stream_cut_mid_arguments_runs_no_tool_and_ends_with_an_error_event() {
+async fn a_stream_cut_mid_arguments_runs_no_tool_and_fails_plainly() {
     let (upstream, server) = setup().await;
     upstream.set_chunk_size(4);
     upstream.push(Step::Truncated {
@@ -164,18 +164,16 @@ async fn a_stream_cut_mid_arguments_runs_no_tool_and_ends_with_an_error_event() 
         events: 4,
     });
 
+    // Nothing reached the client before the cut: it is a plain 502.
     let response = server.post_raw("/v1/chat", &coach("Go.")).await;
-    let events = SseReader::new(response).collect().await;
-    let last = events.last().expect("events");
-    assert_eq!(last.event, "error", "{events:?}");
-    let error = last.json();
+    assert_eq!(response.status(), 502);
+    let (_, error) = common::read(response).await;
     assert_eq!(error["error"]["code"], "upstream_error");
     assert!(
         error["error"]["message"]
             .as_str()
             .is_some_and(|m| m.contains("cut off"))
     );
-    assert!(!events.iter().any(|e| e.event == "tool_call_started"));
     assert_eq!(upstream.request_count(), 1, "no sibling was consulted");
     // And the server keeps serving.
     upstream.push(text("fine"));
@@ -189,20 +187,33 @@ async fn a_stream_cut_mid_arguments_runs_no_tool_and_ends_with_an_error_event() 
 }
 
 #[tokio::test]
-async fn an_upstream_error_status_becomes_an_error_event() {
+async fn a_failure_before_any_text_is_a_real_status_and_after_it_an_error_event() {
     let (upstream, server) = setup().await;
     upstream.push(Step::Error {
         status: 400,
         body: json!({"error": {"message": "bad", "type": "invalid_request_error", "param": null, "code": "context_length_exceeded"}}).to_string(),
     });
+    // Nothing was sent yet: the client (or a router) sees the status.
     let response = server.post_raw("/v1/chat", &coach("Go.")).await;
-    let events = SseReader::new(response).collect().await;
-    let last = events.last().expect("events");
-    assert_eq!(last.event, "error");
+    assert_eq!(response.status(), 502);
+    let (_, body) = common::read(response).await;
     assert_eq!(
-        last.json()["error"]["message"],
+        body["error"]["message"],
         "the model upstream answered HTTP 400 (context_length_exceeded)"
     );
+    // After text has gone out, the stream ends with an error event.
+    upstream.set_chunk_size(4);
+    upstream.push(Step::Truncated {
+        step: Box::new(text("Start with the decision the client must make.")),
+        events: 4,
+    });
+    let response = server.post_raw("/v1/chat", &coach("Go on.")).await;
+    assert_eq!(response.status(), 200);
+    let events = SseReader::new(response).collect().await;
+    assert!(events.iter().any(|e| e.event == "delta"), "{events:?}");
+    let last = events.last().expect("events");
+    assert_eq!(last.event, "error", "{events:?}");
+    assert_eq!(last.json()["error"]["code"], "upstream_error");
 }
 
 #[tokio::test]

@@ -3,10 +3,13 @@
 
 mod consult;
 mod events;
+mod options;
+mod request;
 mod route;
 mod run_tools;
 mod runner;
 mod step;
+mod system_prompt;
 mod turn;
 mod window;
 
@@ -14,6 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 pub use events::{EventSink, TurnEvent};
+pub use options::{OutputFormat, TurnOptions};
 pub use route::{CHOOSE_CAPABILITY, Routed};
 pub use turn::{AgentError, Answer, Turn, TurnFailure};
 pub use window::{Overflow, Window};
@@ -47,6 +51,8 @@ pub struct Engine {
     pub tokens: TokenCounter,
     /// Its context window.
     pub window: Window,
+    /// Whether it takes images.
+    pub multimodal: bool,
 }
 
 /// A tool as offered, with what its definition costs in tokens (counted once).
@@ -165,6 +171,24 @@ impl Agent {
     /// The model's name.
     pub fn model_name(&self) -> &str {
         self.inner.engine.model.name()
+    }
+
+    /// Whether the model takes images.
+    pub fn multimodal(&self) -> bool {
+        self.inner.engine.multimodal
+    }
+
+    /// Whether `name` is one of pmcoach's own tools (a caller's function may
+    /// not take it).
+    pub fn owns_tool(&self, name: &str) -> bool {
+        let inner = &self.inner;
+        inner.consult_targets.contains_key(name)
+            || inner
+                .fill_tools
+                .values()
+                .chain(&inner.record_tools)
+                .chain(&inner.read_tools)
+                .any(|offered| offered.tool.definition().name == name)
     }
 
     /// The context window requests are fitted to.

@@ -10,7 +10,7 @@ use super::runner::elapsed_ms;
 use super::{Agent, AgentError};
 use crate::capability::{Capability, CapabilitySet};
 use crate::limits::Budget;
-use crate::model::{Message, ModelRequest, ModelResponse, ToolDefinition, Usage};
+use crate::model::{CallOptions, Message, ModelRequest, ModelResponse, ToolDefinition, Usage};
 use crate::prompt::{RouteChoice, RouteContext};
 use crate::session::ModelCallRecord;
 
@@ -53,6 +53,7 @@ impl Agent {
                 tools: vec![choose_tool(capabilities)],
                 temperature: Some(0.0),
                 tool_choice: Some(CHOOSE_CAPABILITY.to_string()),
+                options: CallOptions::default(),
             })
             .await?;
         budget.spend_tokens(response.usage.total_tokens);

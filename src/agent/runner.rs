@@ -9,12 +9,15 @@ use futures::StreamExt;
 use tracing::{Instrument, Span, field};
 
 use super::events::{EventSink, TurnEvent, emit};
+use super::request::{Conversation, Settings};
 use super::run_tools;
 use super::step::{self, LoopState, Next};
-use super::window::{self, Window};
-use super::{Agent, AgentError, Answer, Counted, Turn, TurnFailure};
-use crate::model::{Assembler, Message, ModelError, ModelRequest, ModelResponse, ToolDefinition};
-use crate::prompt::{CustomerView, SITUATION_SEPARATOR, Situation, SystemContext, TemplateView};
+use super::window;
+use super::{Agent, AgentError, Answer, Turn, TurnFailure};
+use crate::model::{
+    Assembler, Message, ModelError, ModelRequest, ModelResponse, ToolCall, ToolDefinition,
+};
+use crate::prompt::SITUATION_SEPARATOR;
 use crate::session::{ModelCallRecord, Progress};
 use crate::tokens::{PER_MESSAGE, REPLY_PRIMING};
 use crate::tools::{DynTool, ToolContext};
@@ -24,49 +27,6 @@ use crate::workspace::CustomerDocs;
 pub(super) struct Toolbox {
     tools: Vec<Arc<dyn DynTool>>,
     definitions: Vec<ToolDefinition>,
-}
-
-/// A turn's conversation as it is sent: what always goes, the history that
-/// may be cut, and this turn's own messages, each with its tokens.
-pub(super) struct Conversation {
-    system: String,
-    /// System prompt, tool definitions and framing.
-    fixed: usize,
-    history: Vec<(Message, usize)>,
-    current: Vec<Message>,
-    current_tokens: usize,
-}
-
-impl Conversation {
-    /// The request for the next model call, cut to `window`.
-    fn request(
-        &self,
-        window: Window,
-        tools: &[ToolDefinition],
-        temperature: Option<f32>,
-    ) -> Result<ModelRequest, AgentError> {
-        let history: Vec<(&Message, usize)> = self.history.iter().map(|(m, t)| (m, *t)).collect();
-        let skip = window::fit(window, self.fixed, &history, self.current_tokens)?;
-        let mut system = self.system.clone();
-        if skip > 0 {
-            system.push_str(&window::omitted_note(skip));
-        }
-        let mut messages = Vec::with_capacity(1 + self.history.len() - skip + self.current.len());
-        messages.push(Message::system(system));
-        messages.extend(self.history[skip..].iter().map(|(m, _)| m.clone()));
-        messages.extend_from_slice(&self.current);
-        Ok(ModelRequest {
-            messages,
-            tools: tools.to_vec(),
-            temperature,
-            tool_choice: None,
-        })
-    }
-
-    fn push(&mut self, message: Message, tokens: usize) {
-        self.current_tokens += tokens;
-        self.current.push(message);
-    }
 }
 
 impl Agent {
@@ -97,13 +57,14 @@ impl Agent {
         span.record("prompt_tokens", progress.usage.prompt_tokens);
         span.record("completion_tokens", progress.usage.completion_tokens);
         match result {
-            Ok((reply, messages, steps)) => {
-                span.record("steps", steps);
+            Ok(finished) => {
+                span.record("steps", finished.steps);
                 Ok(Answer {
-                    reply,
-                    messages,
-                    steps,
+                    reply: finished.reply,
+                    messages: finished.messages,
+                    steps: finished.steps,
                     progress,
+                    handed_back: finished.handed_back,
                 })
             }
             Err(error) => Err(TurnFailure { error, progress }),
@@ -116,32 +77,38 @@ impl Agent {
         &self,
         turn: Turn<'_>,
         progress: &mut Progress,
-    ) -> Result<(String, Vec<Message>, usize), AgentError> {
+    ) -> Result<Finished, AgentError> {
         let (toolbox, mut conversation) = self.setup(&turn)?;
         let context = self.tool_context(&turn);
-        let limits = &self.inner.limits;
-        let mut state = LoopState::new(
-            limits.max_steps,
-            limits.max_parallel_tool_calls,
-            turn.required_template,
-        );
+        let mut state = self.loop_state(&turn);
+        let settings = settings(&turn);
         for step in 1..=state.max_steps {
-            let request = conversation.request(
-                self.inner.engine.window,
-                &toolbox.definitions,
-                turn.capability.settings.temperature,
-            )?;
+            let request =
+                conversation.request(self.inner.engine.window, &toolbox.definitions, settings)?;
             let response = self.model_step(&turn, step, request, progress).await?;
             let next = step::next(&state, step, &response);
-            let answer = response.to_message();
-            let tokens = self.inner.engine.tokens.message(&answer);
-            conversation.push(answer, tokens);
+            let answer = match &next {
+                // The caller's calls only: pmcoach's own, left unrun, would
+                // dangle in the history the caller sends back.
+                Next::HandBack { text, calls } => Message::Assistant {
+                    content: text.clone(),
+                    tool_calls: calls.clone(),
+                },
+                _ => response.to_message(),
+            };
+            self.push(&mut conversation, answer);
             match next {
-                Next::Reply(reply) => return Ok((reply, conversation.current, step)),
-                Next::Nudge(text) => {
-                    let nudge = Message::user(text);
-                    let tokens = self.inner.engine.tokens.message(&nudge);
-                    conversation.push(nudge, tokens);
+                Next::Reply(reply) => return Ok(Finished::reply(reply, conversation, step)),
+                Next::HandBack { text, calls } => {
+                    let mut finished =
+                        Finished::reply(text.unwrap_or_default(), conversation, step);
+                    finished.handed_back = calls;
+                    return Ok(finished);
+                }
+                Next::Nudge(text) => self.push(&mut conversation, Message::user(text)),
+                Next::Correct(text) => {
+                    state.corrected = true;
+                    self.push(&mut conversation, Message::user(text));
                 }
                 Next::Fail(error) => return Err(error),
                 Next::RunTools { run, refused } => {
@@ -164,6 +131,32 @@ impl Agent {
         Err(state.give_up())
     }
 
+    /// The loop's starting state: the limits, a required template, the
+    /// caller's functions and the answer's format.
+    fn loop_state(&self, turn: &Turn<'_>) -> LoopState {
+        let limits = &self.inner.limits;
+        let mut state = LoopState::new(
+            limits.max_steps,
+            limits.max_parallel_tool_calls,
+            turn.required_template,
+        );
+        if let Some(options) = turn.options {
+            state.caller_tools = options
+                .caller_tools
+                .iter()
+                .map(|t| t.name.clone())
+                .collect();
+            state.output = options.output.clone();
+        }
+        state
+    }
+
+    /// Adds a message to the turn, counted.
+    fn push(&self, conversation: &mut Conversation, message: Message) {
+        let tokens = self.inner.engine.tokens.message(&message);
+        conversation.push(message, tokens);
+    }
+
     /// The tools on offer and the turn's conversation: the system prompt (its
     /// stable part rendered and counted once per capability and role), the
     /// history and the user's message, each counted.
@@ -171,10 +164,15 @@ impl Agent {
         let inner = &self.inner;
         let counter = &inner.engine.tokens;
         let offered = self.tools_for(turn.capability, turn.depth, turn.customer.is_some());
-        let tool_tokens: usize = offered.iter().map(|o| o.tokens).sum();
+        let caller_tools = turn.options.map_or(&[][..], |o| &o.caller_tools[..]);
+        let tool_tokens: usize =
+            offered.iter().map(|o| o.tokens).sum::<usize>() + counter.tools(caller_tools);
         let tools: Vec<Arc<dyn DynTool>> = offered.into_iter().map(|o| o.tool).collect();
-        let definitions: Vec<ToolDefinition> =
-            tools.iter().map(|tool| tool.definition().clone()).collect();
+        let definitions: Vec<ToolDefinition> = tools
+            .iter()
+            .map(|tool| tool.definition().clone())
+            .chain(caller_tools.iter().cloned())
+            .collect();
         let stable = self.stable_prompt(turn)?;
         let situation = self.situation(turn)?;
         let mut system = String::with_capacity(stable.text.len() + situation.len() + 8);
@@ -192,72 +190,17 @@ impl Agent {
             .iter()
             .map(|m| (m.clone(), counter.message_memo(m)))
             .collect();
-        let user = Message::user(turn.message);
-        let current_tokens = counter.message(&user);
-        let conversation = Conversation {
-            system,
-            fixed,
-            history,
-            current: vec![user],
-            current_tokens,
-        };
+        let images = turn.options.map(|o| o.images.clone()).unwrap_or_default();
+        let message = turn.message.map(|text| {
+            let user = Message::User {
+                content: text.to_string(),
+                images,
+            };
+            let tokens = counter.message(&user);
+            (user, tokens)
+        });
+        let conversation = Conversation::new(system, fixed, history, message);
         Ok((Toolbox { tools, definitions }, conversation))
-    }
-
-    /// The stable part of the capability's system prompt in this role,
-    /// rendered and counted the first time it is needed.
-    fn stable_prompt(&self, turn: &Turn<'_>) -> Result<Arc<Counted>, AgentError> {
-        let inner = &self.inner;
-        let can_consult = turn.depth < inner.limits.max_consult_depth;
-        let key = (
-            turn.capability.id.clone(),
-            turn.consulted_by.map(str::to_string),
-            can_consult,
-        );
-        let cached = inner
-            .stable_prompts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some(counted) = cached {
-            return Ok(counted);
-        }
-        let templates = inner.templates.for_capability(&turn.capability.id);
-        let text = inner.prompts.system(&SystemContext {
-            capability: turn.capability.into(),
-            templates: templates.iter().map(|t| TemplateView::from(&**t)).collect(),
-            consulted_by: turn.consulted_by,
-            can_consult,
-        })?;
-        let tokens = inner.engine.tokens.text(&text);
-        let counted = Arc::new(Counted { text, tokens });
-        inner
-            .stable_prompts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, Arc::clone(&counted));
-        Ok(counted)
-    }
-
-    /// Today and the customer's documents.
-    fn situation(&self, turn: &Turn<'_>) -> Result<String, AgentError> {
-        let inner = &self.inner;
-        let customer_context = match turn.customer {
-            Some(customer) => inner
-                .workspace
-                .context(customer, inner.limits.customer_context_chars)?,
-            None => None,
-        };
-        let today = today();
-        Ok(inner.prompts.situation(&Situation {
-            today: &today,
-            records: turn.depth == 0 && turn.customer.is_some(),
-            customer: turn.customer.map(|id| CustomerView {
-                id: id.as_str(),
-                context: customer_context.as_deref(),
-            }),
-        })?)
     }
 
     /// Where the turn's tools run: only the capability the user talks to
@@ -372,10 +315,35 @@ async fn emit_text(sink: &EventSink, text: String) {
     }
 }
 
-/// Today in the server's time zone, with its weekday: `2026-11-30 (Monday)`.
-fn today() -> String {
-    let date = jiff::ZonedDateTime::now().date();
-    format!("{date} ({:?})", date.weekday())
+/// How a loop ended well.
+struct Finished {
+    reply: String,
+    messages: Vec<Message>,
+    steps: usize,
+    handed_back: Vec<ToolCall>,
+}
+
+impl Finished {
+    fn reply(reply: String, conversation: Conversation, steps: usize) -> Self {
+        Self {
+            reply,
+            messages: conversation.into_current(),
+            steps,
+            handed_back: Vec::new(),
+        }
+    }
+}
+
+/// The settings every model call of the turn is sent with.
+fn settings<'a>(turn: &Turn<'a>) -> Settings<'a> {
+    let options = turn.options;
+    Settings {
+        temperature: options
+            .and_then(|o| o.temperature)
+            .or(turn.capability.settings.temperature),
+        forced_tool: options.and_then(|o| o.forced_tool.as_deref()),
+        call: options.map(|o| &o.call),
+    }
 }
 
 fn record_call(span: &Span, response: &ModelResponse, latency_ms: u64) {

@@ -3,10 +3,11 @@
 //! unit test.
 
 use super::AgentError;
+use super::options::OutputFormat;
 use crate::model::{ModelResponse, ToolCall};
 
 /// What the loop knows between model calls.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct LoopState {
     /// Model calls the turn may make.
     pub(crate) max_steps: usize,
@@ -14,6 +15,12 @@ pub(crate) struct LoopState {
     pub(crate) max_parallel: usize,
     /// A template the turn must produce (structured invoke), if any.
     pub(crate) required: Option<Required>,
+    /// Names of the caller's functions: a call to one hands the turn back.
+    pub(crate) caller_tools: Vec<String>,
+    /// The format the answer must have.
+    pub(crate) output: Option<OutputFormat>,
+    /// Whether the model was already asked once to fix its answer's format.
+    pub(crate) corrected: bool,
 }
 
 /// A template the turn must produce, and how far it got.
@@ -32,6 +39,16 @@ pub(crate) struct Required {
 pub(crate) enum Next {
     /// The turn is over: this is the reply.
     Reply(String),
+    /// The model called the caller's functions: the turn goes back to the
+    /// caller with these calls (and any text the model wrote), pmcoach's own
+    /// calls in the same answer left unrun.
+    HandBack {
+        text: Option<String>,
+        calls: Vec<ToolCall>,
+    },
+    /// The answer is not in the required format: tell the model what is wrong
+    /// (this user message) and ask once more.
+    Correct(String),
     /// Run these calls (in this order of results), then ask the model again.
     /// `refused` are calls over the per-step limit, answered with an error.
     RunTools {
@@ -56,6 +73,7 @@ impl LoopState {
                 filled: false,
                 last_error: None,
             }),
+            ..Self::default()
         }
     }
 
@@ -96,6 +114,17 @@ pub(crate) fn name_calls(response: &mut ModelResponse, step: usize) {
 /// Decides the next move after the answer to model call `step` (from 1).
 pub(crate) fn next(state: &LoopState, step: usize, response: &ModelResponse) -> Next {
     let last = step >= state.max_steps;
+    let (theirs, _): (Vec<&ToolCall>, Vec<&ToolCall>) = response
+        .tool_calls
+        .iter()
+        .partition(|call| state.caller_tools.contains(&call.name));
+    if !theirs.is_empty() {
+        let text = response.content.as_deref().map(str::trim);
+        return Next::HandBack {
+            text: text.filter(|t| !t.is_empty()).map(str::to_string),
+            calls: theirs.into_iter().cloned().collect(),
+        };
+    }
     if !response.tool_calls.is_empty() {
         // Results of tools run now could never reach the model: stop before
         // running (and writing) anything.
@@ -113,7 +142,21 @@ pub(crate) fn next(state: &LoopState, step: usize, response: &ModelResponse) -> 
     match state.unfilled() {
         Some(_) if last => Next::Fail(state.give_up()),
         Some(template) => Next::Nudge(nudge(template)),
-        None => Next::Reply(text.to_string()),
+        None => formatted(state, last, text),
+    }
+}
+
+/// The reply in its required format; once, a chance to fix it.
+fn formatted(state: &LoopState, last: bool, text: &str) -> Next {
+    let Some(format) = &state.output else {
+        return Next::Reply(text.to_string());
+    };
+    match format.check(text) {
+        Ok(json) => Next::Reply(json),
+        Err(problem) if !state.corrected && !last => Next::Correct(format!(
+            "{problem}. Answer again with only the JSON, nothing before or after it."
+        )),
+        Err(problem) => Next::Fail(AgentError::Output(problem)),
     }
 }
 
@@ -214,6 +257,42 @@ mod tests {
             matches!(next, Next::Fail(AgentError::StepLimit { steps: 3 })),
             "{next:?}"
         );
+    }
+
+    #[test]
+    fn a_call_to_the_callers_function_hands_the_turn_back() {
+        let state = LoopState {
+            caller_tools: vec!["get_weather".into()],
+            ..state(8, 8)
+        };
+        let r = response(
+            Some("Checking."),
+            &[("a", "log_event"), ("b", "get_weather")],
+        );
+        let Next::HandBack { text, calls } = next(&state, 8, &r) else {
+            panic!("expected a hand-back");
+        };
+        assert_eq!(text.as_deref(), Some("Checking."));
+        assert_eq!(calls.len(), 1, "pmcoach's own call is not handed back");
+        assert_eq!(calls[0].name, "get_weather");
+    }
+
+    #[test]
+    fn a_badly_formatted_answer_gets_one_correction() {
+        let mut state = LoopState {
+            output: Some(super::super::options::OutputFormat::JsonObject),
+            ..state(8, 8)
+        };
+        let prose = response(Some("Sure! Here it is."), &[]);
+        assert!(matches!(next(&state, 1, &prose), Next::Correct(_)));
+        state.corrected = true;
+        let failed = next(&state, 2, &prose);
+        assert!(
+            matches!(failed, Next::Fail(AgentError::Output(_))),
+            "{failed:?}"
+        );
+        let json = response(Some("{\"ok\": true}"), &[]);
+        assert!(matches!(next(&state, 3, &json), Next::Reply(t) if t == "{\"ok\": true}"));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! A turn as the agent runs it: what it is asked, what it answers, and why it
 //! can fail.
 
+use super::options::TurnOptions;
 use super::window::Overflow;
 use crate::capability::Capability;
 use crate::limits::{Budget, Exhausted};
-use crate::model::{Message, ModelError};
+use crate::model::{Message, ModelError, ToolCall};
 use crate::prompt::PromptError;
 use crate::session::Progress;
 use crate::workspace::{CustomerId, WorkspaceError};
@@ -19,8 +20,10 @@ pub struct Turn<'a> {
     pub capability: &'a Capability,
     /// The conversation so far, without the system prompt.
     pub history: &'a [Message],
-    /// The new user message.
-    pub message: &'a str,
+    /// The new user message; none when the turn continues after the caller
+    /// answered the functions it handed back (the history then ends with
+    /// their results).
+    pub message: Option<&'a str>,
     /// The session, for logs and tool context.
     pub session_id: &'a str,
     /// The customer the turn is about, if any.
@@ -36,6 +39,8 @@ pub struct Turn<'a> {
     pub consulted_by: Option<&'a str>,
     /// What the whole request may still spend (shared with every consult).
     pub budget: &'a Budget,
+    /// The caller's options (its functions, tool choice, sampling, format).
+    pub options: Option<&'a TurnOptions>,
 }
 
 impl<'a> Turn<'a> {
@@ -50,7 +55,7 @@ impl<'a> Turn<'a> {
         Self {
             capability,
             history: &[],
-            message,
+            message: Some(message),
             session_id,
             customer: None,
             events: None,
@@ -58,6 +63,7 @@ impl<'a> Turn<'a> {
             depth: 0,
             consulted_by: None,
             budget,
+            options: None,
         }
     }
 }
@@ -73,6 +79,9 @@ pub struct Answer {
     pub steps: usize,
     /// Tool calls, documents, model calls and tokens: what the turn did.
     pub progress: Progress,
+    /// Calls of the caller's functions the turn ends with (the reply is then
+    /// whatever text came with them, perhaps none).
+    pub handed_back: Vec<ToolCall>,
 }
 
 /// A turn that failed, with what it had done by then.
@@ -97,6 +106,10 @@ pub enum AgentError {
         /// The limit that was reached.
         steps: usize,
     },
+    /// The answer is not in the format the caller asked for, even after one
+    /// correction.
+    #[error("the model's answer is not in the requested format: {0}")]
+    Output(String),
     /// A required template was not filled within the step limit.
     #[error("the {template} document was not produced: {detail}")]
     TemplateNotFilled {

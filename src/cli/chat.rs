@@ -98,6 +98,7 @@ fn turn_request(
         ),
         history: None,
         template: None,
+        options: Default::default(),
     }
 }
 

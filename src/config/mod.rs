@@ -72,6 +72,9 @@ pub struct ModelConfig {
     /// How to count tokens (`PMCOACH_ENCODING`): `o200k`, `cl100k` or
     /// `estimate`; when unset, the model family's.
     pub encoding: Option<String>,
+    /// Whether the model takes images (`[model] multimodal`); without it an
+    /// image in a request is refused.
+    pub multimodal: bool,
 }
 
 impl ModelConfig {
@@ -150,6 +153,7 @@ struct FileModel {
     timeout_secs: Option<u64>,
     context_window: Option<usize>,
     encoding: Option<String>,
+    multimodal: bool,
 }
 
 impl Config {
@@ -254,6 +258,7 @@ fn model_config(
         ),
         context_window: parse_env(env, "PMCOACH_CONTEXT_WINDOW")?.or(file.context_window),
         encoding: env("PMCOACH_ENCODING").or(file.encoding),
+        multimodal: file.multimodal,
     })
 }
 

@@ -13,9 +13,9 @@ pub use daily_budget::BudgetSpent;
 pub use prepare::{PreparedTurn, prepare};
 
 use crate::access::Caller;
-use crate::agent::AgentError;
+use crate::agent::{AgentError, TurnOptions};
 use crate::app::AppState;
-use crate::model::{Message, Usage};
+use crate::model::{Message, ToolCall, Usage};
 use crate::session::{StoreError, ToolCallRecord};
 use crate::templates::Artifact;
 use crate::workspace::WorkspaceError;
@@ -33,6 +33,9 @@ pub struct TurnRequest {
     pub store: bool,
     /// What the person (or orchestrator) says.
     pub message: String,
+    /// What an OpenAI-compatible caller asked for beyond its messages: its
+    /// own functions, tool choice, sampling, the answer's format.
+    pub options: TurnOptions,
     /// The customer, as given (validated here).
     pub customer: Option<String>,
     /// A session to continue, as given (validated here).
@@ -58,8 +61,11 @@ pub struct TurnResult {
     pub routed: bool,
     /// The customer, if any.
     pub customer: Option<String>,
-    /// The answer.
+    /// The answer (perhaps empty when the turn hands calls back).
     pub reply: String,
+    /// Calls of the caller's functions the turn ends with, for the caller to
+    /// run and answer in its next request.
+    pub handed_back: Vec<ToolCall>,
     /// The document the request required (`TurnRequest::template`), filled.
     pub document: Option<Artifact>,
     /// Tool calls at the turn's level.

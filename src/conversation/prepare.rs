@@ -8,7 +8,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::{AUTO, ConversationError, TurnRequest};
 use crate::access::Caller;
-use crate::agent::Agent;
+use crate::agent::{Agent, TurnOptions};
 use crate::app::AppState;
 use crate::capability::Capability;
 use crate::model::Message;
@@ -29,7 +29,10 @@ pub(super) enum Choice {
 pub struct PreparedTurn {
     pub(super) state: AppState,
     pub(super) agent: Agent,
-    pub(super) message: String,
+    /// The new message; none when the turn continues after the caller's
+    /// function results (the history's last messages).
+    pub(super) message: Option<String>,
+    pub(super) options: TurnOptions,
     pub(super) customer: Option<CustomerId>,
     pub(super) session_id: String,
     pub(super) history: Vec<Message>,
@@ -96,6 +99,7 @@ pub async fn prepare(
         history,
         choice,
         template: request.template,
+        options: request.options,
         caller: request.caller,
         store: request.store,
         _session_guard: session_guard,
@@ -115,10 +119,22 @@ fn requested_customer(request: &TurnRequest) -> Result<Option<CustomerId>, Conve
     Ok(Some(customer))
 }
 
-/// The message, trimmed: not empty, not over the limit; and not both a
-/// history and a session.
-fn checked_message(state: &AppState, request: &TurnRequest) -> Result<String, ConversationError> {
+/// The message, trimmed: not over the limit, and not empty unless the
+/// caller's history ends with its functions' results (the turn continues);
+/// and not both a history and a session.
+fn checked_message(
+    state: &AppState,
+    request: &TurnRequest,
+) -> Result<Option<String>, ConversationError> {
     let message = request.message.trim();
+    let continues = request
+        .history
+        .as_ref()
+        .and_then(|history| history.last())
+        .is_some_and(|last| matches!(last, Message::Tool { .. }));
+    if message.is_empty() && continues {
+        return Ok(None);
+    }
     if message.is_empty() {
         return Err(ConversationError::Invalid(
             "message must not be empty".into(),
@@ -135,7 +151,7 @@ fn checked_message(state: &AppState, request: &TurnRequest) -> Result<String, Co
             "send either a history or a session_id, not both".into(),
         ));
     }
-    Ok(message.to_string())
+    Ok(Some(message.to_string()))
 }
 
 /// Waits for a turn already running in the session, then reads the history it

@@ -41,7 +41,9 @@ impl PreparedTurn {
             customer: self.customer.as_ref(),
             events: events.as_ref(),
             required_template: self.template.as_deref(),
-            ..Turn::new(&chosen.capability, &self.message, &self.session_id, &budget)
+            message: self.message.as_deref(),
+            options: Some(&self.options),
+            ..Turn::new(&chosen.capability, "", &self.session_id, &budget)
         };
         let result = self.agent.run_turn(turn).await;
         let record = self.record(started_at, &chosen, &result);
@@ -71,6 +73,23 @@ impl PreparedTurn {
         }
     }
 
+    /// What routing reads: the new message, or for a continued turn the
+    /// last user message of the history.
+    fn routing_text(&self) -> String {
+        match &self.message {
+            Some(message) => message.clone(),
+            None => self
+                .history
+                .iter()
+                .rev()
+                .find_map(|m| match m {
+                    Message::User { content, .. } => Some(content.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default(),
+        }
+    }
+
     /// The capability: the one asked for, or the one a routing call picks.
     async fn choose(&self, budget: &Budget) -> Result<Chosen, ConversationError> {
         Ok(match &self.choice {
@@ -81,7 +100,7 @@ impl PreparedTurn {
                 model_calls: Vec::new(),
             },
             Choice::Route => {
-                let routed = self.agent.route(&self.message, budget).await?;
+                let routed = self.agent.route(&self.routing_text(), budget).await?;
                 Chosen {
                     capability: routed.capability,
                     routed: true,
@@ -104,7 +123,7 @@ impl PreparedTurn {
         let (messages, progress, error): (Vec<Message>, &Progress, _) = match result {
             Ok(answer) => (answer.messages.clone(), &answer.progress, None),
             Err(failure) => (
-                vec![Message::user(self.message.clone())],
+                self.message.iter().map(Message::user).collect(),
                 &failure.progress,
                 Some(failure.error.to_string()),
             ),
@@ -152,6 +171,7 @@ impl PreparedTurn {
             routed: chosen.routed,
             customer: record.customer,
             reply: answer.reply,
+            handed_back: answer.handed_back,
             document,
             tool_calls: answer.progress.tool_calls,
             artifacts: answer.progress.artifacts,

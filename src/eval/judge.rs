@@ -58,6 +58,7 @@ fn judge_request(system: String, user: &str, reply: &str, standards: &[&str]) ->
         tools: vec![score_reply_tool(standards)],
         temperature: Some(0.0),
         tool_choice: Some(SCORE_REPLY.to_string()),
+        options: Default::default(),
     }
 }
 

@@ -214,6 +214,7 @@ impl CaseRun<'_> {
             capability: (i == 0).then(|| self.case.capability.clone()),
             history: None,
             template: None,
+            options: Default::default(),
         }
     }
 

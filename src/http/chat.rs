@@ -110,6 +110,7 @@ pub(super) async fn chat(
             capability: request.capability,
             history: None,
             template: None,
+            options: Default::default(),
         },
     )
     .await?;
@@ -117,7 +118,7 @@ pub(super) async fn chat(
         let result = prepared.run(None).await?;
         return Ok(AppJson(ChatResponse::from(result)).into_response());
     }
-    let events = sse::run(prepared).map(|item| {
+    let events = sse::start(prepared).await?.map(|item| {
         let event = match item {
             Item::Event(event) => Event::default()
                 .event(event.name())

@@ -110,6 +110,7 @@ pub(super) async fn invoke(
             capability: Some(id),
             history: None,
             template: request.template,
+            options: Default::default(),
         },
     )
     .await?;

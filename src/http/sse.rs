@@ -32,17 +32,37 @@ struct Pump {
     finished: bool,
 }
 
-/// The turn's items: events as they come, the result last.
-pub(super) fn run(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send + 'static {
-    events_then_result(prepared).map(|item| match item {
-        Item::Finished(Err(err)) => {
-            if let Some(cause) = err.cause() {
-                cause.log();
+/// Starts the turn and waits for the first of its answer: text, a tool
+/// call, a document, or its end. A turn that fails before any of that is an
+/// error for the handler to answer with its status (a router can then retry);
+/// otherwise the stream to send, the items so far first. A failure after the
+/// response has started is logged where the stream ends.
+pub(super) async fn start(
+    prepared: PreparedTurn,
+) -> Result<impl Stream<Item = Item> + Send + 'static, ApiError> {
+    let mut items = Box::pin(events_then_result(prepared));
+    let mut held = Vec::new();
+    while let Some(item) = items.next().await {
+        match item {
+            Item::Finished(Err(err)) => return Err(err),
+            Item::Event(TurnEvent::Capability { .. }) => held.push(item),
+            answer => {
+                held.push(answer);
+                break;
             }
-            Item::Finished(Err(err))
         }
-        other => other,
-    })
+    }
+    Ok(futures::stream::iter(held)
+        .chain(items)
+        .map(|item| match item {
+            Item::Finished(Err(err)) => {
+                if let Some(cause) = err.cause() {
+                    cause.log();
+                }
+                Item::Finished(Err(err))
+            }
+            other => other,
+        }))
 }
 
 /// The pump: events while the turn runs, what it sent before it ended, then

@@ -25,6 +25,10 @@ pub enum Message {
     User {
         /// Text.
         content: String,
+        /// Images with it (URLs or `data:` URLs), for a model declared
+        /// multimodal.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<String>,
     },
     /// What the model said: text, tool calls, or both.
     Assistant {
@@ -49,6 +53,7 @@ impl Message {
     pub fn user(content: impl Into<String>) -> Self {
         Message::User {
             content: content.into(),
+            images: Vec::new(),
         }
     }
 
@@ -113,6 +118,43 @@ pub struct ModelRequest {
     pub temperature: Option<f32>,
     /// Force the model to call this tool (routing uses it).
     pub tool_choice: Option<String>,
+    /// What a caller asked for beyond that: the tool choice, sampling and the
+    /// answer's format (the OpenAI-compatible endpoints pass them on).
+    pub options: CallOptions,
+}
+
+/// A caller's settings for the model calls of its turn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallOptions {
+    /// `none`, `auto`, `required`: whether tools may or must be called.
+    pub tool_choice: Option<ToolChoiceMode>,
+    /// Whether the model may call several tools at once.
+    pub parallel_tool_calls: Option<bool>,
+    /// Nucleus sampling.
+    pub top_p: Option<f32>,
+    /// Cap on the answer's tokens.
+    pub max_tokens: Option<u32>,
+    /// Sequences that end the answer (at most four).
+    pub stop: Vec<String>,
+    /// A seed for repeatable sampling, where the upstream supports it.
+    pub seed: Option<i64>,
+    /// Penalty on tokens already present (-2 to 2).
+    pub presence_penalty: Option<f32>,
+    /// Penalty by how often tokens appeared (-2 to 2).
+    pub frequency_penalty: Option<f32>,
+    /// The answer's format: OpenAI's `response_format` object, passed on.
+    pub response_format: Option<Value>,
+}
+
+/// Whether tools may or must be called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolChoiceMode {
+    /// No tool: answer in text.
+    None,
+    /// The model decides.
+    Auto,
+    /// Some tool must be called.
+    Required,
 }
 
 /// The model's answer to one request.

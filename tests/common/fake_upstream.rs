@@ -60,6 +60,15 @@ pub enum Step {
         /// How many SSE events get through.
         events: usize,
     },
+    /// When streaming: the first `events` SSE events of the inner step, then
+    /// nothing, the connection held open, as a stalled upstream would. Not
+    /// streaming: the inner step.
+    Stalled {
+        /// The reply to stall.
+        step: Box<Step>,
+        /// How many SSE events get through.
+        events: usize,
+    },
     /// 200 with this exact JSON body (non-streaming) — escape hatch. Sent as
     /// `application/json` even when the request asked to stream.
     Raw(Value),
@@ -305,6 +314,7 @@ async fn chat_completions(
         )
     };
     let mut limit: Option<usize> = None;
+    let mut stall = false;
 
     let request = match parsed {
         Ok(v) => v,
@@ -342,6 +352,14 @@ async fn chat_completions(
                 limit = Some(events);
                 step = *inner_step;
             }
+            Step::Stalled {
+                step: inner_step,
+                events,
+            } => {
+                limit = Some(events);
+                stall = true;
+                step = *inner_step;
+            }
             Step::Error { status, body } => return error_response(status, body),
             Step::WithHeaders {
                 headers,
@@ -376,6 +394,7 @@ async fn chat_completions(
                     chunk_size,
                     delay: chunk_delay,
                     limit,
+                    stall,
                     finished: Arc::clone(&finished),
                 };
                 return reply.respond(&request, request_number, stream);
@@ -390,6 +409,7 @@ async fn chat_completions(
                     chunk_size,
                     delay: chunk_delay,
                     limit,
+                    stall,
                     finished: Arc::clone(&finished),
                 };
                 return reply.respond(&request, request_number, stream);
@@ -428,6 +448,7 @@ async fn respond_boxed(
                 chunk_size,
                 delay,
                 limit: None,
+                stall: false,
                 finished,
             },
         ),
@@ -473,6 +494,8 @@ struct StreamOptions {
     chunk_size: usize,
     delay: Duration,
     limit: Option<usize>,
+    /// Hold the connection open after the events instead of ending it.
+    stall: bool,
     finished: Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -512,7 +535,7 @@ impl Reply {
             if let Some(limit) = stream.limit {
                 events.truncate(limit);
             }
-            sse_response(events, stream.delay, stream.finished)
+            sse_response(events, stream.delay, stream.stall, stream.finished)
         } else {
             json_response(
                 StatusCode::OK,
@@ -695,13 +718,19 @@ fn sse_event(value: &Value) -> String {
 fn sse_response(
     events: Vec<String>,
     delay: Duration,
+    stall: bool,
     finished: Arc<std::sync::atomic::AtomicUsize>,
 ) -> Response {
     let stream =
         futures::stream::unfold((VecDeque::from(events), true), move |(mut queue, first)| {
             let finished = Arc::clone(&finished);
             async move {
-                let event = queue.pop_front()?;
+                let Some(event) = queue.pop_front() else {
+                    if stall {
+                        std::future::pending::<()>().await;
+                    }
+                    return None;
+                };
                 if !first {
                     if delay.is_zero() {
                         tokio::task::yield_now().await;

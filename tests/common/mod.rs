@@ -43,6 +43,7 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
             // Large: tests of history trimming set their own.
             context_window: Some(128_000),
             encoding: None,
+            multimodal: false,
         },
         limits: Limits {
             // Retries as in production, but waits of milliseconds, not seconds.

@@ -52,7 +52,7 @@ pub(super) fn body(err: &ApiError) -> serde_json::Value {
         ApiError::UnknownCapability(_) => "model_not_found",
         other => other.code(),
     };
-    json!({"error": {"message": err.to_string(), "type": kind, "param": null, "code": code}})
+    json!({"error": {"message": err.to_string(), "type": kind, "param": err.param(), "code": code}})
 }
 
 impl IntoResponse for OpenAiError {

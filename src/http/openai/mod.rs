@@ -5,6 +5,7 @@
 
 mod error;
 mod messages;
+mod request;
 mod wire;
 
 use async_openai::types::chat::{CreateChatCompletionRequest, CreateChatCompletionResponse};
@@ -14,6 +15,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::Value;
 
 pub use error::{OpenAiError, OpenAiJson};
 
@@ -21,8 +23,8 @@ use super::AppState;
 use super::error::ApiError;
 use super::sse;
 use crate::access::Caller;
+use crate::agent::Agent;
 use crate::conversation::{self, AUTO, TurnRequest};
-use messages::split_messages;
 
 /// The header naming the customer.
 pub const CUSTOMER_HEADER: &str = "x-pmcoach-customer";
@@ -96,41 +98,46 @@ pub(super) async fn completions(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
-    OpenAiJson(request): OpenAiJson<CreateChatCompletionRequest>,
+    OpenAiJson(raw): OpenAiJson<Value>,
 ) -> Result<Response, OpenAiError> {
     let customer = customer(&headers)?;
-    let store = request.store == Some(true)
+    let agent = state.agent.as_ref();
+    let parsed = request::parse(raw, agent.is_some_and(Agent::multimodal), &|name| {
+        agent.is_some_and(|a| a.owns_tool(name))
+    })?;
+    let store = parsed.store
         || headers
             .get(STORE_HEADER)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
-    let stream = request.stream.unwrap_or(false);
-    let include_usage = request
-        .stream_options
-        .as_ref()
-        .and_then(|o| o.include_usage)
-        .unwrap_or(false);
-    let (history, message) = split_messages(request.messages)?;
+    let whole_answer = parsed.options.output.is_some();
     let prepared = conversation::prepare(
         &state,
         TurnRequest {
             caller,
             store,
-            message,
+            message: parsed.message,
             customer,
             session_id: None,
-            capability: Some(request.model),
-            history: Some(history),
+            capability: Some(parsed.model),
+            history: Some(parsed.history),
             template: None,
+            options: parsed.options,
         },
     )
     .await?;
     let id = format!("chatcmpl-{}", prepared.session_id());
     let created = wire::unix_now();
-    if !stream {
+    if !parsed.stream {
         let result = prepared.run(None).await?;
         return Ok(axum::Json(wire::completion(&id, created, result)).into_response());
     }
-    let chunks = wire::chunks(sse::run(prepared), id, created, include_usage);
+    let shape = wire::StreamShape {
+        id,
+        created,
+        include_usage: parsed.include_usage,
+        whole_answer,
+    };
+    let chunks = wire::chunks(sse::start(prepared).await?, shape);
     Ok(Sse::new(chunks)
         .keep_alive(KeepAlive::default())
         .into_response())

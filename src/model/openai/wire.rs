@@ -4,15 +4,17 @@
 use async_openai::types::chat::{
     ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls, ChatCompletionNamedToolChoice,
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
-    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestToolMessage, ChatCompletionRequestToolMessageContent,
-    ChatCompletionRequestUserMessage, ChatCompletionTool, ChatCompletionToolChoiceOption,
-    ChatCompletionTools, CreateChatCompletionRequest, FinishReason, FunctionCall, FunctionName,
-    FunctionObject,
+    ChatCompletionRequestMessage, ChatCompletionRequestMessageContentPartImage,
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestToolMessage,
+    ChatCompletionRequestToolMessageContent, ChatCompletionRequestUserMessage,
+    ChatCompletionRequestUserMessageContent, ChatCompletionRequestUserMessageContentPart,
+    ChatCompletionTool, ChatCompletionToolChoiceOption, ChatCompletionTools,
+    CreateChatCompletionRequest, FinishReason, FunctionCall, FunctionName, FunctionObject,
+    ImageUrl, ResponseFormat, StopConfiguration, ToolChoiceOptions,
 };
 use serde::Deserialize;
 
-use crate::model::{Delta, Message, ModelRequest, ToolCallFragment, Usage};
+use crate::model::{Delta, Message, ModelRequest, ToolCallFragment, ToolChoiceMode, Usage};
 
 /// The wire request for `request` to `model`, with the configured defaults.
 pub(super) fn request(
@@ -35,17 +37,40 @@ pub(super) fn request(
             })
         })
         .collect();
+    let options = request.options;
+    let tool_choice = match (request.tool_choice, options.tool_choice) {
+        (Some(name), _) => Some(ChatCompletionToolChoiceOption::Function(
+            ChatCompletionNamedToolChoice {
+                function: FunctionName { name },
+            },
+        )),
+        (None, Some(mode)) => Some(ChatCompletionToolChoiceOption::Mode(match mode {
+            ToolChoiceMode::None => ToolChoiceOptions::None,
+            ToolChoiceMode::Auto => ToolChoiceOptions::Auto,
+            ToolChoiceMode::Required => ToolChoiceOptions::Required,
+        })),
+        (None, None) => None,
+    };
+    // `seed` is deprecated by OpenAI but honoured by compatible servers.
+    #[allow(deprecated)]
     CreateChatCompletionRequest {
         model: model.to_string(),
         messages: request.messages.into_iter().map(to_wire).collect(),
+        parallel_tool_calls: (!tools.is_empty())
+            .then_some(options.parallel_tool_calls)
+            .flatten(),
         tools: (!tools.is_empty()).then_some(tools),
-        tool_choice: request.tool_choice.map(|name| {
-            ChatCompletionToolChoiceOption::Function(ChatCompletionNamedToolChoice {
-                function: FunctionName { name },
-            })
-        }),
+        tool_choice,
         temperature: request.temperature.or(temperature),
-        max_completion_tokens: max_output_tokens,
+        top_p: options.top_p,
+        max_completion_tokens: options.max_tokens.or(max_output_tokens),
+        stop: (!options.stop.is_empty()).then_some(StopConfiguration::StringArray(options.stop)),
+        seed: options.seed,
+        presence_penalty: options.presence_penalty,
+        frequency_penalty: options.frequency_penalty,
+        response_format: options
+            .response_format
+            .and_then(|format| serde_json::from_value::<ResponseFormat>(format).ok()),
         ..Default::default()
     }
 }
@@ -136,6 +161,34 @@ impl From<Chunk> for Delta {
     }
 }
 
+/// A user message: plain text, or text and images as parts.
+fn user(content: String, images: Vec<String>) -> ChatCompletionRequestMessage {
+    let content = if images.is_empty() {
+        content.into()
+    } else {
+        let image = |url| {
+            ChatCompletionRequestUserMessageContentPart::ImageUrl(
+                ChatCompletionRequestMessageContentPartImage {
+                    image_url: ImageUrl { url, detail: None },
+                    prompt_cache_breakpoint: None,
+                },
+            )
+        };
+        ChatCompletionRequestUserMessageContent::Array(
+            std::iter::once(ChatCompletionRequestUserMessageContentPart::Text(
+                content.into(),
+            ))
+            .chain(images.into_iter().map(image))
+            .collect(),
+        )
+    };
+    ChatCompletionRequestUserMessage {
+        content,
+        name: None,
+    }
+    .into()
+}
+
 fn to_wire(message: Message) -> ChatCompletionRequestMessage {
     match message {
         Message::System { content } => ChatCompletionRequestSystemMessage {
@@ -143,11 +196,7 @@ fn to_wire(message: Message) -> ChatCompletionRequestMessage {
             name: None,
         }
         .into(),
-        Message::User { content } => ChatCompletionRequestUserMessage {
-            content: content.into(),
-            name: None,
-        }
-        .into(),
+        Message::User { content, images } => user(content, images),
         Message::Assistant {
             content,
             tool_calls,

@@ -3,17 +3,14 @@
 //! Every error leaves as `{"error": {"code", "message"}}` with the right status;
 //! internal causes are logged once, by the layer that answers, never sent.
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::agent::AgentError;
 use crate::config::NO_MODEL_ADVICE;
-use crate::conversation::{BudgetSpent, ConversationError};
+use crate::conversation::BudgetSpent;
 use crate::model::ModelError;
-use crate::workspace::WorkspaceError;
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +18,22 @@ pub enum ApiError {
     /// 400: the request is malformed or fails validation.
     #[error("{0}")]
     BadRequest(String),
+    /// 400: a parameter's value is out of range or invalid (`param` names it).
+    #[error("{message}")]
+    InvalidParameter {
+        /// The parameter.
+        param: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// 400: a parameter pmcoach does not support was set (`param` names it).
+    #[error("{message}")]
+    UnsupportedParameter {
+        /// The parameter.
+        param: String,
+        /// Why not.
+        message: String,
+    },
     /// 404: no such capability.
     #[error("unknown capability {0:?}")]
     UnknownCapability(String),
@@ -58,6 +71,10 @@ pub enum ApiError {
     /// history; the message names the numbers.
     #[error("{0}")]
     ContextOverflow(String),
+    /// 502: the answer is not in the format the caller asked for, even after
+    /// one correction.
+    #[error("{0}")]
+    InvalidOutput(String),
     /// 502: the request spent its budget of model calls, tool calls or tokens.
     #[error("{0}")]
     BudgetExhausted(String),
@@ -96,7 +113,9 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_)
+            | ApiError::InvalidParameter { .. }
+            | ApiError::UnsupportedParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnknownCapability(_)
             | ApiError::UnknownSession(_)
             | ApiError::UnknownCustomer(_)
@@ -110,7 +129,7 @@ impl ApiError {
             ApiError::PayloadTooLarge | ApiError::ContextOverflow(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            ApiError::BudgetExhausted(_) => StatusCode::BAD_GATEWAY,
+            ApiError::BudgetExhausted(_) | ApiError::InvalidOutput(_) => StatusCode::BAD_GATEWAY,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Model(ModelError::RateLimited { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Model(_) | ApiError::ModelBehaviour(_) => StatusCode::BAD_GATEWAY,
@@ -125,6 +144,8 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "invalid_request",
+            ApiError::InvalidParameter { .. } => "invalid_value",
+            ApiError::UnsupportedParameter { .. } => "unsupported_parameter",
             ApiError::UnknownCapability(_) => "unknown_capability",
             ApiError::UnknownSession(_) => "unknown_session",
             ApiError::UnknownCustomer(_) => "unknown_customer",
@@ -138,6 +159,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::ContextOverflow(_) => "context_overflow",
             ApiError::BudgetExhausted(_) => "budget_exhausted",
+            ApiError::InvalidOutput(_) => "invalid_structured_output",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Model(ModelError::TooLarge { .. }) => "upstream_too_large",
             ApiError::Model(ModelError::RateLimited { .. }) => "upstream_rate_limited",
@@ -223,6 +245,15 @@ impl ErrorCause {
 }
 
 impl ApiError {
+    /// The request parameter at fault, when one is.
+    pub fn param(&self) -> Option<&str> {
+        match self {
+            ApiError::InvalidParameter { param, .. }
+            | ApiError::UnsupportedParameter { param, .. } => Some(param),
+            _ => None,
+        }
+    }
+
     /// Seconds a client should wait before trying again, when we know.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
@@ -263,71 +294,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<AgentError> for ApiError {
-    fn from(err: AgentError) -> Self {
-        match err {
-            AgentError::Model(err) => ApiError::Model(err),
-            AgentError::StepLimit { .. } | AgentError::EmptyReply => {
-                ApiError::ModelBehaviour(err.to_string())
-            }
-            AgentError::TemplateNotFilled { .. } => ApiError::TemplateNotFilled(err.to_string()),
-            AgentError::Prompt(err) => ApiError::Internal(err.to_string()),
-            AgentError::Workspace(err) => {
-                ApiError::Storage(format!("could not read the customer's documents: {err}"))
-            }
-            AgentError::ContextOverflow(overflow) => {
-                ApiError::ContextOverflow(overflow.to_string())
-            }
-            AgentError::Budget(spent) => ApiError::BudgetExhausted(spent.to_string()),
-        }
-    }
-}
-
-impl From<ConversationError> for ApiError {
-    fn from(err: ConversationError) -> Self {
-        match err {
-            ConversationError::Invalid(message) => ApiError::BadRequest(message),
-            ConversationError::UnknownCapability(id) => ApiError::UnknownCapability(id),
-            ConversationError::UnknownSession(id) => ApiError::UnknownSession(id),
-            ConversationError::Forbidden(_) => ApiError::Forbidden(err.to_string()),
-            ConversationError::NoModel => ApiError::NoModel,
-            ConversationError::DailyBudget(refusal) => ApiError::DailyBudget(refusal),
-            ConversationError::Agent(err) => err.into(),
-            ConversationError::Store(_) | ConversationError::Workspace(_) => {
-                ApiError::Storage(format!("{err}; what was already saved is intact"))
-            }
-        }
-    }
-}
-
-impl From<WorkspaceError> for ApiError {
-    fn from(err: WorkspaceError) -> Self {
-        match err {
-            WorkspaceError::UnknownCustomer(id) => ApiError::UnknownCustomer(id),
-            WorkspaceError::UnknownArtifact(name) => ApiError::UnknownArtifact(name),
-            WorkspaceError::Invalid(err) => ApiError::BadRequest(err.to_string()),
-            WorkspaceError::Io { .. } | WorkspaceError::Symlink(_) | WorkspaceError::ReadOnly => {
-                ApiError::Storage(err.to_string())
-            }
-        }
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-            _ => ApiError::BadRequest(rejection.body_text()),
-        }
-    }
-}
-
-impl From<PathRejection> for ApiError {
-    fn from(rejection: PathRejection) -> Self {
-        ApiError::BadRequest(rejection.body_text())
-    }
-}
+mod convert;
 
 /// `axum::extract::Path`, but a rejected path answers with our error shape.
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
