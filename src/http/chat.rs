@@ -125,7 +125,7 @@ pub(super) async fn chat(
                 .data(event.data().to_string()),
             Item::Finished(Ok(result)) => Event::default()
                 .event("done")
-                .data(json!(ChatResponse::from(result)).to_string()),
+                .data(json!(ChatResponse::from(*result)).to_string()),
             Item::Finished(Err(err)) => {
                 Event::default().event("error").data(err.body().to_string())
             }

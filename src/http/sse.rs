@@ -18,7 +18,7 @@ pub(super) enum Item {
     /// Something happened in the turn.
     Event(TurnEvent),
     /// The turn is over; nothing follows.
-    Finished(Result<TurnResult, ApiError>),
+    Finished(Result<Box<TurnResult>, ApiError>),
     /// The server's shutdown cancelled the turn; nothing follows.
     ShuttingDown,
 }
@@ -101,7 +101,7 @@ fn events_then_result(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send
                                     None => return None,
                                 };
                                 pump.finished = true;
-                                return Some((Item::Finished(result.map_err(ApiError::from)), pump));
+                                return Some((Item::Finished(result.map(Box::new).map_err(ApiError::from)), pump));
                             }
                         },
                         result = turn => {
@@ -117,7 +117,10 @@ fn events_then_result(prepared: PreparedTurn) -> impl Stream<Item = Item> + Send
                     }
                     pump.finished = true;
                     let result = pump.result.take()?;
-                    return Some((Item::Finished(result.map_err(ApiError::from)), pump));
+                    return Some((
+                        Item::Finished(result.map(Box::new).map_err(ApiError::from)),
+                        pump,
+                    ));
                 }
             }
         }

@@ -175,10 +175,12 @@ fn sampling(request: &CreateChatCompletionRequest) -> Result<(CallOptions, Optio
 
 /// The caller's functions, which one the model must call if any, and the
 /// tool choice mode.
+type CallerTools = (Vec<ToolDefinition>, Option<String>, Option<ToolChoiceMode>);
+
 fn caller_tools(
     request: &CreateChatCompletionRequest,
     own_tool: &dyn Fn(&str) -> bool,
-) -> Result<(Vec<ToolDefinition>, Option<String>, Option<ToolChoiceMode>), ApiError> {
+) -> Result<CallerTools, ApiError> {
     let tools = request
         .tools
         .iter()

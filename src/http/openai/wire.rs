@@ -176,7 +176,7 @@ pub(super) fn chunks(
                 vec![chunk(id, *created, &model, Some(delta), None, None)]
             }
             Item::Event(_) => Vec::new(),
-            Item::Finished(Ok(result)) => ending(&shape, &model, result),
+            Item::Finished(Ok(result)) => ending(&shape, &model, *result),
             Item::Finished(Err(err)) => vec![Event::default().data(error::body(&err).to_string())],
             Item::ShuttingDown => vec![Event::default().data(shutdown::openai_body().to_string())],
         };
