@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::access::{HttpConfig, Keys};
 use crate::agent::{Agent, Engine, Window};
 use crate::capability::{CapabilityError, CapabilitySet};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::defuse::LinkPolicy;
 use crate::keyed_lock::KeyedLocks;
@@ -203,7 +204,8 @@ pub fn assemble(
     loaded: &Loaded,
     model: Option<Arc<dyn ChatModel>>,
 ) -> Result<AppState, StartupError> {
-    let workspace = Arc::new(Workspace::new(&config.workspace_dir));
+    let clock = config.today.map_or_else(Clock::system, Clock::fixed);
+    let workspace = Arc::new(Workspace::new(&config.workspace_dir).with_clock(clock));
     workspace.remove_interrupted_writes();
     let agent = match model {
         Some(model) => Some(

@@ -11,6 +11,7 @@ pub mod app;
 pub mod atomic;
 pub mod capability;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod conversation;
 pub mod defuse;

@@ -38,6 +38,7 @@ const LAYERS: &[&[&str]] = &[
         "atomic",
         "keyed_lock",
         "access",
+        "clock",
     ],
 ];
 

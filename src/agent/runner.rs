@@ -220,6 +220,7 @@ impl Agent {
                 }
             }),
             budget: turn.budget,
+            today: self.inner.workspace.clock().today(),
         }
     }
 

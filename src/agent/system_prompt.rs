@@ -54,7 +54,7 @@ impl Agent {
                 .context(customer, inner.limits.customer_context_chars)?,
             None => None,
         };
-        let today = today();
+        let today = today(self.inner.workspace.clock().today());
         Ok(inner.prompts.situation(&Situation {
             today: &today,
             records: turn.depth == 0 && turn.customer.is_some(),
@@ -66,8 +66,7 @@ impl Agent {
     }
 }
 
-/// Today in the server's time zone, with its weekday: `2026-11-30 (Monday)`.
-fn today() -> String {
-    let date = jiff::ZonedDateTime::now().date();
+/// A day with its weekday: `2026-11-30 (Monday)`.
+fn today(date: jiff::civil::Date) -> String {
     format!("{date} ({:?})", date.weekday())
 }

@@ -46,6 +46,9 @@ pub struct Config {
     pub keys: Keys,
     /// `[http]`: allowed hosts and CORS origins.
     pub http: HttpConfig,
+    /// A fixed date for the server's clock (`today`, `PMCOACH_TODAY`): for
+    /// tests and demonstrations; the system's date when unset.
+    pub today: Option<jiff::civil::Date>,
     /// What model output may link to (`[output]`).
     pub output: OutputConfig,
 }
@@ -139,6 +142,7 @@ struct FileConfig {
     prices: BTreeMap<String, Price>,
     auth: AuthConfig,
     http: HttpConfig,
+    today: Option<jiff::civil::Date>,
     output: OutputConfig,
 }
 
@@ -198,6 +202,7 @@ impl Config {
             auth: file.auth,
             keys,
             http: file.http,
+            today: parse_env(&env, "PMCOACH_TODAY")?.or(file.today),
             output: file.output,
         })
     }

@@ -125,6 +125,8 @@ pub struct ToolContext<'a> {
     pub customer: Option<CustomerDocs<'a>>,
     /// What the whole request may still spend.
     pub budget: &'a Budget,
+    /// Today, by the server's clock.
+    pub today: jiff::civil::Date,
 }
 
 impl<'a> ToolContext<'a> {

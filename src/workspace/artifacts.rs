@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::event_log::NewEvent;
 use super::{ARTIFACTS_DIR, ArtifactName, CustomerId, Workspace, WorkspaceError, slugify};
 use crate::atomic;
-use crate::templates::{Artifact, today};
+use crate::templates::Artifact;
 
 /// An artifact as listed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,7 +115,7 @@ impl Workspace {
         self.ensure_customer_locked(customer)?;
         let dir = self.existing(customer)?.join(ARTIFACTS_DIR);
         self.check_no_link(&dir)?;
-        let date = today();
+        let date = self.clock.today_string();
         let base = format!(
             "{}-{}-{date}",
             slugify(kind, 20),

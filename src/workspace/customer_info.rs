@@ -49,7 +49,7 @@ impl Workspace {
         }
         self.write(&path, &text)?;
         let event = NewEvent::note(
-            crate::templates::today(),
+            self.clock.today_string(),
             "Update",
             "Customer info updated".into(),
             format!("Updated customer-info.md: {}", changes.join("; ")),

@@ -37,6 +37,7 @@ pub use transcripts::{FileSessions, Line, SessionHeader, TRANSCRIPT_VERSION, Tra
 pub use unstored::USAGE_FILE;
 pub use usage::{CustomerUsage, DaySpend, SessionSpend, Spend};
 
+use crate::clock::Clock;
 use crate::keyed_lock::KeyedLocks;
 
 /// File names inside a customer's folder.
@@ -86,6 +87,8 @@ pub struct Workspace {
     fail_next_write: Mutex<Option<usize>>,
     /// Tokens each customer spent today, kept in step with its transcripts.
     ledger: ledger::Ledger,
+    /// What day it is, for new entries and for what is due.
+    clock: Clock,
 }
 
 impl Workspace {
@@ -96,7 +99,18 @@ impl Workspace {
             locks: KeyedLocks::default(),
             fail_next_write: Mutex::new(None),
             ledger: ledger::Ledger::default(),
+            clock: Clock::system(),
         }
+    }
+
+    /// The same workspace on `clock` (a fixed date in tests).
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The workspace's clock.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// The root folder.

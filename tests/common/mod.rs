@@ -58,6 +58,7 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
         auth: AuthConfig::default(),
         keys: Keys::default(),
         http: HttpConfig::default(),
+        today: None,
         output: Default::default(),
     }
 }

@@ -104,7 +104,7 @@ impl Tool for LogEventTool {
         args: LogEventArgs,
     ) -> Result<ToolOutput, ToolError> {
         let docs = context.customer_docs()?;
-        let event = new_event(args)?;
+        let event = new_event(args, context.today)?;
         let ids = docs.log_event(&event).await.map_err(workspace_error)?;
         let mut content = format!("Logged \"{}\" in the event log.", event.title);
         if !ids.is_empty() {
@@ -116,7 +116,7 @@ impl Tool for LogEventTool {
 
 /// Checks the arguments the schema cannot (hours in range, a real date, text
 /// that is not blank) and builds the entry.
-fn new_event(args: LogEventArgs) -> Result<NewEvent, ToolError> {
+fn new_event(args: LogEventArgs, today: jiff::civil::Date) -> Result<NewEvent, ToolError> {
     if let Some(hours) = args.hours {
         if !(0.0..=MAX_HOURS).contains(&hours) {
             return Err(ToolError::BadArguments(format!(
@@ -130,7 +130,7 @@ fn new_event(args: LogEventArgs) -> Result<NewEvent, ToolError> {
             .parse::<jiff::civil::Date>()
             .map_err(|_| ToolError::BadArguments(format!("date {date:?} is not YYYY-MM-DD")))?
             .to_string(),
-        None => crate::templates::today(),
+        None => today.to_string(),
     };
     if args.title.trim().is_empty() || args.what_happened.trim().is_empty() {
         return Err(ToolError::BadArguments(
