@@ -23,6 +23,7 @@ pub mod model;
 pub mod pricing;
 pub mod prompt;
 pub mod session;
+pub mod telemetry;
 pub mod templates;
 pub mod tokens;
 pub mod tools;

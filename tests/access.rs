@@ -101,7 +101,9 @@ async fn every_route_needs_a_key_and_keeps_to_its_customers() {
     upstream.repeat_forever(|_| text("ok"));
     let (config, keys) = keyed(&upstream);
     let server = TestServer::start(config).await;
-    const PUBLIC: &[&str] = &["/healthz", "/openapi.json"];
+    const PUBLIC: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+    // Customer ids are among its labels: admin keys only (none of these is one).
+    const ADMIN: &[&str] = &["/metrics"];
     for (method, path) in routes() {
         if PUBLIC.contains(&path.as_str()) {
             assert_eq!(
@@ -114,6 +116,13 @@ async fn every_route_needs_a_key_and_keeps_to_its_customers() {
         for key in [None, Some("pmk_not-a-key"), Some("")] {
             let status = call(&server, &method, &path, key).await;
             assert_eq!(status, 401, "{method} {path} with {key:?}");
+        }
+        if ADMIN.contains(&path.as_str()) {
+            for key in [&keys.acme, &keys.globex, &keys.all] {
+                let status = call(&server, &method, &path, Some(key)).await;
+                assert_eq!(status, 403, "{method} {path} with a key that is not admin");
+            }
+            continue;
         }
         let customer_bound = path.contains("/customers/acme")
             || ["/v1/chat", "/v1/chat/completions"].contains(&path.as_str())

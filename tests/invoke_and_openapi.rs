@@ -159,6 +159,8 @@ async fn invoke_refuses_unknown_capabilities_and_foreign_templates() {
 /// The routes the service has; a new route must be added here and to the document.
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
     ("get", "/openapi.json"),
     ("get", "/v1/capabilities"),
     ("post", "/v1/capabilities/{id}/invoke"),

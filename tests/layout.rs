@@ -29,6 +29,7 @@ const LAYERS: &[&[&str]] = &[
         "workspace",
         "session",
         "tokens",
+        "telemetry",
     ],
     &[
         "capability",

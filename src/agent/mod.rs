@@ -191,6 +191,11 @@ impl Agent {
                 .any(|offered| offered.tool.definition().name == name)
     }
 
+    /// The model (the readiness check probes it).
+    pub fn model(&self) -> &Arc<dyn ChatModel> {
+        &self.inner.engine.model
+    }
+
     /// The context window requests are fitted to.
     pub fn window(&self) -> Window {
         self.inner.engine.window

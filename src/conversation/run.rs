@@ -47,6 +47,7 @@ impl PreparedTurn {
         };
         let result = self.agent.run_turn(turn).await;
         let record = self.record(started_at, &chosen, &result);
+        crate::telemetry::turn(&record);
         let appended = self.keep(&record).await;
         let answer = match result {
             Ok(answer) => answer,

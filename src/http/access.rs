@@ -8,23 +8,19 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, HOST};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hyper::body::{Frame, SizeHint};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::ApiError;
 use crate::access::{Caller, HttpConfig, Keys};
 
-/// Routes anyone who reaches the server may use: liveness and the API
-/// description (no customer data).
-pub(super) const PUBLIC_PATHS: &[&str] = &["/healthz", "/openapi.json"];
+/// Routes anyone who reaches the server may use: liveness, readiness and the
+/// API description (no customer data). `/metrics` is not one: customer ids
+/// are among its labels.
+pub(super) const PUBLIC_PATHS: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
 
 /// What the access layer checks against.
 #[derive(Clone)]
@@ -114,34 +110,7 @@ pub(super) async fn guard(
     let response = next.run(request).await;
     match slot {
         // The body keeps the slot, so a stream counts until it ends.
-        Some(slot) => response.map(|body| Body::new(Held { body, _slot: slot })),
+        Some(slot) => super::guarded::keep_until_sent(response, slot),
         None => response,
-    }
-}
-
-/// A response body holding its request's slot until it is dropped; it reads
-/// and sizes exactly as the body it wraps.
-struct Held {
-    body: Body,
-    _slot: OwnedSemaphorePermit,
-}
-
-impl HttpBody for Held {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
     }
 }

@@ -44,6 +44,7 @@ fn summary(capability: &Capability, default_id: &str) -> CapabilitySummary {
     get,
     path = "/v1/capabilities",
     tag = "capabilities",
+    operation_id = "list_capabilities",
     responses((status = 200, description = "Every capability", body = CapabilityList))
 )]
 pub(super) async fn list(State(state): State<AppState>) -> AppJson<CapabilityList> {

@@ -82,16 +82,30 @@ impl From<TurnResult> for ChatResponse {
     post,
     path = "/v1/chat",
     tag = "chat",
+    operation_id = "chat",
     request_body = ChatRequest,
     responses(
-        (status = 200, description = "The turn's answer; with `stream: true`, server-sent events ending with `done` (a ChatResponse) or `error`", body = ChatResponse),
-        (status = 400, description = "Malformed JSON, empty or over-long message, invalid customer or session id", body = ErrorBody),
-        (status = 404, description = "Unknown capability or session", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 200, description = "The turn's answer: a `ChatResponse`, or with `stream: true` server-sent events (`text/event-stream`; the schema is that of one event), each `event: <name>` with one `data:` line of JSON, in this order:\n\n\
+- `capability`: `{\"capability\": string, \"routed\": bool}`, first, once;\n\
+- `delta`: `{\"text\": string}`, the answer as the model writes it;\n\
+- `tool_call_started`: `{\"id\": string, \"name\": string, \"capability\"?: string}` (`capability`: the one a consult tool asks);\n\
+- `tool_call_finished`: `{\"id\", \"name\", \"capability\"?, \"ok\": bool, \"duration_ms\": integer}`;\n\
+- `artifact`: a rendered document (`template`, `title`, `markdown`, `corrections`?, `saved_as`?);\n\
+- then last, exactly one of `done` (data: the whole `ChatResponse`) or `error` (data: an `ErrorBody`: the turn failed after the stream began, with the code its status would have had, or `shutting_down`).\n\n\
+Comment lines (`:`) keep the connection alive.",
+            content(
+                (ChatResponse = "application/json"),
+                (super::chat_stream::ChatStreamEvent = "text/event-stream", example = json!({"event": "delta", "data": "{\"text\":\"Start with\"}"}))
+            )
+        ),
+        (status = 400, description = "Malformed JSON, a blank or over-long message, an invalid customer or session id (`invalid_request`)", body = ErrorBody),
+        (status = 403, description = "The key does not reach this customer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "Unknown capability (`unknown_capability`), or a session that is not this customer's or this key's (`unknown_session`)", body = ErrorBody),
+        (status = 413, description = "Body too large (`payload_too_large`), or the message cannot fit the model's context window (`context_overflow`)", body = ErrorBody),
         (status = 429, description = "The customer has spent its daily token budget (`budget_exhausted`); `Retry-After` gives the seconds until it resets at the next UTC midnight", body = ErrorBody),
-        (status = 500, description = "The customer's documents or the session could not be written", body = ErrorBody),
-        (status = 502, description = "The model upstream failed, or the model did not finish", body = ErrorBody),
-        (status = 503, description = "No model configured", body = ErrorBody)
+        (status = 500, description = "The customer's documents or the session could not be written (`storage_error`)", body = ErrorBody),
+        (status = 502, description = "The model upstream failed (`upstream_error`, `upstream_too_large`), the model did not finish (`model_error`), or the request spent its budget of model calls, tool calls or tokens (`budget_exhausted`)", body = ErrorBody),
+        (status = 503, description = "No model configured (`no_model`), or the upstream is rate limited for longer than we wait (`upstream_rate_limited`, with `Retry-After`)", body = ErrorBody)
     )
 )]
 pub(super) async fn chat(

@@ -33,7 +33,6 @@ fn customer(id: &str, caller: &Caller) -> Result<CustomerId, ApiError> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct CustomerSummary {
     /// Customer id.
-    #[schema(value_type = String)]
     pub(super) id: CustomerId,
     /// Display name from customer-info.md, when recorded.
     pub(super) name: Option<String>,
@@ -59,10 +58,10 @@ fn display_name(state: &AppState, id: &CustomerId) -> Option<String> {
     get,
     path = "/v1/customers",
     tag = "customers",
+    operation_id = "list_customers",
     responses(
         (status = 200, description = "Every customer with a folder", body = CustomerList),
-        (status = 400, description = "Invalid id or name", body = ErrorBody),
-        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+        (status = 500, description = "The workspace could not be read (`storage_error`)", body = ErrorBody)
     )
 )]
 pub(super) async fn list(
@@ -86,7 +85,6 @@ pub(super) async fn list(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct CustomerInfo {
     /// Customer id.
-    #[schema(value_type = String)]
     pub(super) id: CustomerId,
     /// `**Field**: value` facts, in file order.
     pub(super) facts: Vec<Fact>,
@@ -111,11 +109,14 @@ pub(super) struct Fact {
     get,
     path = "/v1/customers/{id}",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    operation_id = "get_customer",
+    params(("id" = CustomerId, Path, description = "Customer id")),
     responses(
         (status = 200, description = "customer-info.md, parsed", body = CustomerInfo),
-        (status = 400, description = "Invalid id or name", body = ErrorBody),
-        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+        (status = 400, description = "An invalid customer id (`invalid_request`)", body = ErrorBody),
+        (status = 403, description = "The key does not reach this customer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such customer (`unknown_customer`)", body = ErrorBody),
+        (status = 500, description = "The customer's documents could not be read (`storage_error`)", body = ErrorBody)
     )
 )]
 pub(super) async fn show(
@@ -152,11 +153,14 @@ pub(super) struct Events {
     get,
     path = "/v1/customers/{id}/events",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    operation_id = "list_customer_events",
+    params(("id" = CustomerId, Path, description = "Customer id")),
     responses(
         (status = 200, description = "The event log, parsed", body = Events),
-        (status = 400, description = "Invalid id or name", body = ErrorBody),
-        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+        (status = 400, description = "An invalid customer id (`invalid_request`)", body = ErrorBody),
+        (status = 403, description = "The key does not reach this customer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such customer (`unknown_customer`)", body = ErrorBody),
+        (status = 500, description = "The customer's documents could not be read (`storage_error`)", body = ErrorBody)
     )
 )]
 pub(super) async fn events(
@@ -176,11 +180,14 @@ pub(super) async fn events(
     get,
     path = "/v1/customers/{id}/engagement",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    operation_id = "get_customer_engagement",
+    params(("id" = CustomerId, Path, description = "Customer id")),
     responses(
         (status = 200, description = "Hours per work category and the strategic vs tactical ratio, per ISO week and overall", body = serde_json::Value),
-        (status = 400, description = "Invalid id or name", body = ErrorBody),
-        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+        (status = 400, description = "An invalid customer id (`invalid_request`)", body = ErrorBody),
+        (status = 403, description = "The key does not reach this customer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such customer (`unknown_customer`)", body = ErrorBody),
+        (status = 500, description = "The customer's documents could not be read (`storage_error`)", body = ErrorBody)
     )
 )]
 pub(super) async fn engagement(
@@ -198,11 +205,14 @@ pub(super) async fn engagement(
     get,
     path = "/v1/customers/{id}/usage",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    operation_id = "get_customer_usage",
+    params(("id" = CustomerId, Path, description = "Customer id")),
     responses(
         (status = 200, description = "Tokens and estimated cost (USD) from the customer's transcripts: overall, per UTC day (a turn counts on the day it finished) and per session; `unpriced_tokens` are tokens of turns without a price, which `cost_usd` leaves out", body = CustomerUsage),
-        (status = 400, description = "Invalid id or name", body = ErrorBody),
-        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+        (status = 400, description = "An invalid customer id (`invalid_request`)", body = ErrorBody),
+        (status = 403, description = "The key does not reach this customer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such customer (`unknown_customer`)", body = ErrorBody),
+        (status = 500, description = "The customer's documents could not be read (`storage_error`)", body = ErrorBody)
     )
 )]
 pub(super) async fn usage(
@@ -232,11 +242,14 @@ pub(super) struct ArtifactList {
     get,
     path = "/v1/customers/{id}/artifacts",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    operation_id = "list_customer_artifacts",
+    params(("id" = CustomerId, Path, description = "Customer id")),
     responses(
         (status = 200, description = "Saved documents", body = ArtifactList),
-        (status = 400, description = "Invalid id or name", body = ErrorBody),
-        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+        (status = 400, description = "An invalid customer id (`invalid_request`)", body = ErrorBody),
+        (status = 403, description = "The key does not reach this customer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such customer (`unknown_customer`)", body = ErrorBody),
+        (status = 500, description = "The customer's documents could not be read (`storage_error`)", body = ErrorBody)
     )
 )]
 pub(super) async fn artifacts(
@@ -253,7 +266,6 @@ pub(super) async fn artifacts(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct ArtifactBody {
     /// File name.
-    #[schema(value_type = String)]
     pub(super) name: ArtifactName,
     /// The document.
     pub(super) markdown: String,
@@ -264,11 +276,14 @@ pub(super) struct ArtifactBody {
     get,
     path = "/v1/customers/{id}/artifacts/{name}",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)"), ("name" = String, Path, description = "Artifact file name")),
+    operation_id = "get_customer_artifact",
+    params(("id" = CustomerId, Path, description = "Customer id"), ("name" = ArtifactName, Path, description = "Artifact file name, as the list gives it")),
     responses(
         (status = 200, description = "One saved document", body = ArtifactBody),
-        (status = 400, description = "Invalid id or name", body = ErrorBody),
-        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+        (status = 400, description = "An invalid customer id or artifact name (`invalid_request`)", body = ErrorBody),
+        (status = 403, description = "The key does not reach this customer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such customer or artifact (`unknown_customer`, `unknown_artifact`)", body = ErrorBody),
+        (status = 500, description = "The customer's documents could not be read (`storage_error`)", body = ErrorBody)
     )
 )]
 pub(super) async fn artifact(
@@ -287,11 +302,14 @@ pub(super) async fn artifact(
     get,
     path = "/v1/customers/{id}/sessions/{session}",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)"), ("session" = String, Path, description = "Session id")),
+    operation_id = "get_customer_session",
+    params(("id" = CustomerId, Path, description = "Customer id"), ("session" = SessionId, Path, description = "Session id")),
     responses(
         (status = 200, description = "A session transcript", body = serde_json::Value),
-        (status = 400, description = "Invalid id or name", body = ErrorBody),
-        (status = 404, description = "Unknown customer, artifact or session", body = ErrorBody)
+        (status = 400, description = "An invalid customer or session id (`invalid_request`)", body = ErrorBody),
+        (status = 403, description = "The key does not reach this customer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such customer, or no such session that this key started (`unknown_customer`, `unknown_session`)", body = ErrorBody),
+        (status = 500, description = "The customer's documents could not be read (`storage_error`)", body = ErrorBody)
     )
 )]
 pub(super) async fn session(

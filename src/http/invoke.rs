@@ -7,25 +7,28 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::AppState;
-use super::error::{ApiError, AppJson, AppPath};
+use super::error::{ApiError, AppJson, AppPath, ErrorBody};
 use crate::access::Caller;
 use crate::conversation::{self, TurnRequest};
 use crate::model::Usage;
 use crate::session::ToolCallRecord;
 use crate::templates::Artifact;
 use crate::tools::{LogEventTool, Tool};
+use crate::workspace::CustomerId;
 
 /// The request body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvokeRequest {
-    /// What the capability should do.
+    /// What the capability should do (not blank; with `context`, at most
+    /// `[limits] max_message_chars` characters).
     pub task: String,
     /// Background it needs (it sees nothing else).
     #[serde(default)]
     pub context: Option<String>,
-    /// The customer (a slug); its documents are read and written.
+    /// The customer; its documents are read and written.
     #[serde(default)]
+    #[schema(value_type = Option<CustomerId>)]
     pub customer: Option<String>,
     /// A template id of this capability: the output is then that document, and
     /// the call fails with the fields still missing if it cannot be filled.
@@ -73,16 +76,20 @@ pub struct InvokeResponse {
     post,
     path = "/v1/capabilities/{id}/invoke",
     tag = "orchestrators",
-    params(("id" = String, Path, description = "Capability id")),
+    operation_id = "invoke_capability",
+    params(("id" = String, Path, description = "Capability id (see `GET /v1/capabilities`)")),
     request_body = InvokeRequest,
     responses(
         (status = 200, description = "The capability's output", body = InvokeResponse),
-        (status = 400, description = "Invalid request"),
-        (status = 404, description = "Unknown capability"),
-        (status = 422, description = "The template could not be filled; the message lists the fields still missing"),
-        (status = 429, description = "The customer has spent its daily token budget (`budget_exhausted`), with `Retry-After`"),
-        (status = 502, description = "The model upstream failed"),
-        (status = 503, description = "No model configured")
+        (status = 400, description = "A blank or over-long task, an invalid customer id, or a template that is unknown or not this capability's (`invalid_request`)", body = ErrorBody),
+        (status = 403, description = "The key does not reach this customer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "Unknown capability (`unknown_capability`)", body = ErrorBody),
+        (status = 413, description = "The task cannot fit the model's context window (`context_overflow`)", body = ErrorBody),
+        (status = 422, description = "The template could not be filled; the message lists the fields still missing (`template_not_filled`)", body = ErrorBody),
+        (status = 429, description = "The customer has spent its daily token budget (`budget_exhausted`); `Retry-After` gives the seconds until the next UTC midnight", body = ErrorBody),
+        (status = 500, description = "The customer's documents or the session could not be written (`storage_error`)", body = ErrorBody),
+        (status = 502, description = "The model upstream failed (`upstream_error`, `upstream_too_large`), the model did not finish (`model_error`), or the request spent its budget of model calls, tool calls or tokens (`budget_exhausted`)", body = ErrorBody),
+        (status = 503, description = "No model configured (`no_model`), or the upstream is rate limited for longer than we wait (`upstream_rate_limited`, with `Retry-After`)", body = ErrorBody)
     )
 )]
 pub(super) async fn invoke(
@@ -93,6 +100,9 @@ pub(super) async fn invoke(
 ) -> Result<AppJson<InvokeResponse>, ApiError> {
     if state.capabilities.get(&id).is_none() {
         return Err(ApiError::UnknownCapability(id));
+    }
+    if request.task.trim().is_empty() {
+        return Err(ApiError::BadRequest("task must not be empty".into()));
     }
     let mut message = request.task.trim().to_string();
     if let Some(context) = request.context.as_deref().filter(|c| !c.trim().is_empty()) {

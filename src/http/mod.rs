@@ -4,29 +4,33 @@ mod access;
 mod body_timeout;
 mod capabilities;
 mod chat;
+mod chat_stream;
 mod connection;
 mod customers;
 mod error;
+mod guarded;
 mod invoke;
 mod openai;
+mod openapi;
+mod prometheus;
+mod ready;
 mod server;
 mod shutdown;
 mod sse;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,32 +39,13 @@ pub use chat::{ChatRequest, ChatResponse};
 pub use error::{ApiError, AppJson, AppPath, ErrorBody, ErrorCause, ErrorDetail};
 pub use invoke::{InvokeRequest, InvokeResponse};
 pub use openai::{CUSTOMER_HEADER, ModelEntry, ModelList, OpenAiError, OpenAiJson, STORE_HEADER};
+pub use openapi::openapi;
 
 pub use crate::app::AppState;
 use access::Access;
 
 /// The request id header, set on every request and echoed on every response.
 pub const REQUEST_ID: &str = "x-request-id";
-
-/// The OpenAPI document's frame; every path is added from the handlers' own
-/// `#[utoipa::path]` annotations as they are routed, so routes and document
-/// cannot drift apart.
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "pmcoach",
-        description = "A Strategic PM Coach (and its sibling capabilities) for fractional product managers: chat, an OpenAI-compatible endpoint, structured invoke, and the customer documentation."
-    ),
-    tags(
-        (name = "chat", description = "Conversations with a capability"),
-        (name = "openai", description = "OpenAI-compatible: model = capability id or auto"),
-        (name = "orchestrators", description = "Structured invocation"),
-        (name = "capabilities", description = "What each capability is for"),
-        (name = "customers", description = "Customer documentation, read-only"),
-        (name = "service", description = "Health and this document")
-    )
-)]
-struct ApiDoc;
 
 /// The API's routes and their OpenAPI document, behind the access layer; each
 /// request gets an id (`x-request-id`: the client's if it sent a sane one)
@@ -74,6 +59,8 @@ pub fn router(state: AppState) -> Router {
         settings.max_concurrent_per_key,
     );
     let cors = cors(&settings.http.cors_origins);
+    let document = Arc::new(openapi::document(&state.limits));
+    prometheus::handle();
     let (router, _) = api_router().split_for_parts();
     router
         .fallback(not_found)
@@ -89,6 +76,9 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
         .layer(axum::middleware::map_response(log_errors))
+        .layer(axum::middleware::from_fn(prometheus::record))
+        .layer(Extension(document))
+        .layer(Extension(Arc::new(ready::Cache::default())))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -143,9 +133,11 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 
 /// Every documented route.
 fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::with_openapi(openapi::ApiDoc::frame())
         .routes(routes!(healthz))
-        .routes(routes!(openapi_json))
+        .routes(routes!(ready::readyz))
+        .routes(routes!(prometheus::metrics))
+        .routes(routes!(openapi::openapi_json))
         .routes(routes!(capabilities::list))
         .routes(routes!(chat::chat))
         .routes(routes!(invoke::invoke))
@@ -161,44 +153,6 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::session))
 }
 
-/// The OpenAPI document of the whole API: every route but the public ones
-/// takes a bearer key.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-    let mut document = api_router().into_openapi();
-    document
-        .components
-        .get_or_insert_with(Default::default)
-        .add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-    document.security = Some(vec![SecurityRequirement::new(
-        "bearer",
-        Vec::<String>::new(),
-    )]);
-    for path in access::PUBLIC_PATHS {
-        if let Some(item) = document.paths.paths.get_mut(*path) {
-            if let Some(get) = item.get.as_mut() {
-                get.security = Some(vec![SecurityRequirement::default()]);
-            }
-        }
-    }
-    document
-}
-
-/// This document, built once from the routes on first request.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "service",
-    responses((status = 200, description = "The OpenAPI document of this API"))
-)]
-async fn openapi_json() -> axum::Json<&'static utoipa::openapi::OpenApi> {
-    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    axum::Json(DOCUMENT.get_or_init(openapi))
-}
-
 /// Serves the API on `listener` until `shutdown` resolves, then shuts down
 /// as `[limits.server]` says (see `server`): requests in flight get the grace
 /// period, then are cancelled; it returns within the grace period and a
@@ -209,15 +163,19 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits.server.clone();
-    server::serve(listener, router(state), &limits, shutdown).await
+    let upkeep = tokio::spawn(prometheus::upkeep());
+    let served = server::serve(listener, router(state), &limits, shutdown).await;
+    upkeep.abort();
+    served
 }
 
-/// Liveness.
+/// Liveness: the process answers. Whether it can take turns is `/readyz`.
 #[utoipa::path(
     get,
     path = "/healthz",
     tag = "service",
-    responses((status = 200, description = "The service is up", body = String))
+    operation_id = "health",
+    responses((status = 200, description = "The service is up", content_type = "text/plain", body = String))
 )]
 async fn healthz() -> &'static str {
     "ok"

@@ -59,6 +59,7 @@ pub(super) async fn start(
                 if let Some(cause) = err.cause() {
                     cause.log();
                 }
+                crate::telemetry::refused(err.code(), err.status().as_u16());
                 Item::Finished(Err(err))
             }
             other => other,

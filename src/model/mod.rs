@@ -237,4 +237,11 @@ pub trait ChatModel: Send + Sync {
         let delta = stream::single_delta(response);
         Ok(Box::pin(futures::stream::once(async move { Ok(delta) })))
     }
+
+    /// Whether the model can be reached now, cheaply (no tokens spent), for
+    /// readiness checks. Models with nothing to reach (replays, test doubles)
+    /// are always ready.
+    async fn probe(&self) -> Result<(), ModelError> {
+        Ok(())
+    }
 }

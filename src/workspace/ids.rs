@@ -124,6 +124,61 @@ macro_rules! display_and_serialize {
 }
 display_and_serialize!(CustomerId, SessionId, ArtifactName);
 
+/// What [`CustomerId::parse`] and [`SessionId::parse`] accept, as a JSON
+/// Schema pattern (with `maxLength` [`MAX_ID_LEN`]).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
+/// What [`ArtifactName::parse`] accepts, as a JSON Schema pattern.
+pub const ARTIFACT_NAME_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*\\.md$";
+
+/// The longest artifact name: a 120-byte slug and `.md`.
+const MAX_ARTIFACT_NAME_LEN: usize = 123;
+
+/// The OpenAPI schema of a validated name: a string with the pattern and the
+/// length the parser enforces, so the API description cannot promise more.
+fn name_schema(
+    pattern: &str,
+    max: usize,
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(pattern))
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .description(Some(description))
+        .into()
+}
+
+macro_rules! schema {
+    ($name:ident, $pattern:expr, $max:expr, $description:literal) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                name_schema($pattern, $max, $description)
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+schema!(
+    CustomerId,
+    SLUG_PATTERN,
+    MAX_ID_LEN,
+    "A customer id: 1-64 lowercase ASCII letters, digits and single inner hyphens (e.g. acme-corp)"
+);
+schema!(
+    SessionId,
+    SLUG_PATTERN,
+    MAX_ID_LEN,
+    "A session id: 1-64 lowercase ASCII letters, digits and single inner hyphens (server-made ids are 32 hex digits)"
+);
+schema!(
+    ArtifactName,
+    ARTIFACT_NAME_PATTERN,
+    MAX_ARTIFACT_NAME_LEN,
+    "An artifact's file name: a lowercase slug and .md, as the artifacts list gives it"
+);
+
 /// Turns free text into a slug for file names (`Engagement Value Assessment` →
 /// `engagement-value-assessment`), at most `max` bytes.
 pub fn slugify(text: &str, max: usize) -> String {
@@ -181,6 +236,52 @@ mod tests {
         for bad in ["../x.md", "x.md.md", "x", ".md", "a/b.md", "X.md", "x.txt"] {
             assert!(ArtifactName::parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn the_documented_patterns_accept_what_the_parsers_accept() {
+        let slug = regex::Regex::new(SLUG_PATTERN).expect("pattern");
+        let artifact = regex::Regex::new(ARTIFACT_NAME_PATTERN).expect("pattern");
+        let samples = [
+            "",
+            "acme",
+            "acme-corp",
+            "a1",
+            "-a",
+            "a-",
+            "a--b",
+            "Acme",
+            "acme corp",
+            "acme\n",
+            "ac\u{0435}me",
+            "acme.",
+            "x.md",
+            "a-b.md",
+            "x.md.md",
+            "X.md",
+            ".md",
+            "a/b.md",
+            "x.txt",
+            "x.md\n",
+        ];
+        for sample in samples {
+            let by_length = |max: usize| (1..=max).contains(&sample.len());
+            assert_eq!(
+                slug.is_match(sample) && by_length(MAX_ID_LEN),
+                CustomerId::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+            assert_eq!(
+                artifact.is_match(sample) && by_length(MAX_ARTIFACT_NAME_LEN),
+                ArtifactName::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+        let long = "a".repeat(MAX_ID_LEN + 1);
+        assert!(slug.is_match(&long) && CustomerId::parse(&long).is_err());
+        let longest = format!("{}.md", "a".repeat(120));
+        assert_eq!(longest.len(), MAX_ARTIFACT_NAME_LEN);
+        assert!(ArtifactName::parse(&longest).is_ok());
     }
 
     #[test]

@@ -31,7 +31,10 @@ use std::sync::Mutex;
 
 pub use artifacts::ArtifactSummary;
 pub use docs::CustomerDocs;
-pub use ids::{ArtifactName, CustomerId, InvalidName, MAX_ID_LEN, SessionId, slugify};
+pub use ids::{
+    ARTIFACT_NAME_PATTERN, ArtifactName, CustomerId, InvalidName, MAX_ID_LEN, SLUG_PATTERN,
+    SessionId, slugify,
+};
 pub use ledger::{next_utc_midnight, utc_day};
 pub use transcripts::{FileSessions, Line, SessionHeader, TRANSCRIPT_VERSION, Transcript};
 pub use unstored::USAGE_FILE;

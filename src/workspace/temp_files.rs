@@ -66,6 +66,19 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Whether the workspace takes writes now: the root is created if missing
+    /// (as the first write would), and a temporary file named as atomic
+    /// writes name theirs is made there and removed. Blocking file I/O.
+    pub fn check_writable(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.root)?;
+        tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(&self.root)?
+            .close()
+    }
+}
+
 /// Whether `entry` is one of our temporary files, last written before `cutoff`.
 fn left_behind(entry: &DirEntry, cutoff: SystemTime) -> bool {
     let ours = entry
@@ -136,6 +149,20 @@ mod tests {
                 .symlink_metadata()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn the_writable_check_leaves_nothing_behind() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let workspace = Workspace::new(root.path().join("new"));
+        workspace.check_writable().expect("writable");
+        let left: Vec<_> = std::fs::read_dir(root.path().join("new"))
+            .expect("created")
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        let file = root.path().join("a-file");
+        std::fs::write(&file, "x").expect("write");
+        assert!(Workspace::new(file.join("root")).check_writable().is_err());
     }
 
     #[test]

@@ -234,6 +234,11 @@ pub struct ErrorCause {
     cause: String,
 }
 
+/// An error response's code, as an extension for the metrics layer (which
+/// counts refusals by code without reading bodies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ErrorCode(pub(super) &'static str);
+
 impl ErrorCause {
     /// Writes the cause to the log.
     pub fn log(&self) {
@@ -284,6 +289,7 @@ impl ApiError {
         if let Some(cause) = self.cause() {
             response.extensions_mut().insert(cause);
         }
+        response.extensions_mut().insert(ErrorCode(self.code()));
         response
     }
 }

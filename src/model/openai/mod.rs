@@ -3,6 +3,7 @@
 //! the wire types and the endpoint's URL and headers; the exchange itself is
 //! ours (`transport`), so retries, waits and body sizes follow our policy.
 
+mod probe;
 mod sse;
 mod transport;
 mod wire;
@@ -89,6 +90,10 @@ impl OpenAiModel {
 impl ChatModel for OpenAiModel {
     fn name(&self) -> &str {
         &self.model
+    }
+
+    async fn probe(&self) -> Result<(), ModelError> {
+        self.probe_upstream().await
     }
 
     async fn complete(&self, request: ModelRequest) -> Result<ModelResponse, ModelError> {

@@ -85,6 +85,23 @@ impl Transport {
         }
     }
 
+    /// GETs `path` (such as `/models`) once, without retries, within
+    /// `timeout`; the response's body is left unread.
+    pub(super) async fn get_once(
+        &self,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, ModelError> {
+        self.http
+            .get(self.config.url(path))
+            .query(&self.config.query())
+            .headers(self.config.headers())
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|err| failed_request(&err).error)
+    }
+
     async fn send(&self, body: Bytes) -> Result<reqwest::Response, reqwest::Error> {
         self.http
             .post(self.config.url("/chat/completions"))
