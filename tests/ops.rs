@@ -600,3 +600,32 @@ async fn the_served_document_states_this_servers_limits() {
     let message = &document["components"]["schemas"]["ChatRequest"]["properties"]["message"];
     assert_eq!(message["maxLength"], 500);
 }
+
+#[tokio::test]
+async fn the_served_document_names_this_servers_models_and_asks_for_a_key_only_when_it_has_keys() {
+    let upstream = FakeUpstream::start().await;
+    let open = TestServer::start(config_for(Some(&upstream))).await;
+    let (_, document) = open.get("/openapi.json").await;
+    let model = &document["components"]["schemas"]["CompletionsRequest"]["properties"]["model"];
+    let models = model["enum"].as_array().expect("an enum of models");
+    assert!(models.contains(&json!("auto")), "{model}");
+    assert!(models.contains(&json!("strategic-pm-coach")), "{model}");
+    assert!(document["security"].is_null(), "no keys: nothing to send");
+    let chat = &document["paths"]["/v1/chat"]["post"];
+    assert!(
+        chat["responses"].get("401").is_none(),
+        "no keys: never a 401"
+    );
+
+    let (config, admin, _) = keyed(&upstream);
+    let keyed = TestServer::start(config).await;
+    let (status, document) = keyed.get("/openapi.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(document["security"], json!([{"bearer": []}]));
+    let chat = &document["paths"]["/v1/chat"]["post"];
+    assert!(chat["responses"]["401"].is_object());
+    assert_eq!(
+        status_of(&keyed, "/v1/customers", Some(&admin), None).await,
+        200
+    );
+}

@@ -42,6 +42,7 @@ pub use openai::{CUSTOMER_HEADER, ModelEntry, ModelList, OpenAiError, OpenAiJson
 pub use openapi::openapi;
 
 pub use crate::app::AppState;
+use crate::conversation::AUTO;
 use access::Access;
 
 /// The request id header, set on every request and echoed on every response.
@@ -59,7 +60,14 @@ pub fn router(state: AppState) -> Router {
         settings.max_concurrent_per_key,
     );
     let cors = cors(&settings.http.cors_origins);
-    let document = Arc::new(openapi::document(&state.limits));
+    let models: Vec<String> = std::iter::once(AUTO.to_string())
+        .chain(state.capabilities.iter().map(|c| c.id.clone()))
+        .collect();
+    let document = Arc::new(openapi::served(
+        &state.limits,
+        &models,
+        !settings.keys.is_empty(),
+    ));
     prometheus::handle();
     let (router, _) = api_router().split_for_parts();
     router

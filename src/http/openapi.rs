@@ -123,6 +123,38 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     document(&Limits::default())
 }
 
+/// The document of this server: its limits, its capabilities as the models
+/// the OpenAI-compatible route takes, and, when it has no keys (open on
+/// loopback), no authentication.
+pub(super) fn served(limits: &Limits, models: &[String], keyed: bool) -> utoipa::openapi::OpenApi {
+    let mut document = document(limits);
+    if let Some(components) = document.components.as_mut() {
+        name_models(&mut components.schemas, models);
+    }
+    if !keyed {
+        document.security = None;
+        for item in document.paths.paths.values_mut() {
+            for operation in operations(item) {
+                operation.security = None;
+                operation.responses.responses.remove("401");
+            }
+        }
+        if let Some(components) = document.components.as_mut() {
+            components.security_schemes.clear();
+        }
+    }
+    document
+}
+
+/// The completions request's `model`: one of `models`.
+fn name_models(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>, models: &[String]) {
+    if let Some(RefOr::T(Schema::Object(request))) = schemas.get_mut("CompletionsRequest") {
+        if let Some(RefOr::T(Schema::Object(model))) = request.properties.get_mut("model") {
+            model.enum_values = Some(models.iter().map(|m| m.as_str().into()).collect());
+        }
+    }
+}
+
 /// The document of a server with `limits`.
 pub(super) fn document(limits: &Limits) -> utoipa::openapi::OpenApi {
     let mut document = api_router().into_openapi();

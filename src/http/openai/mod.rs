@@ -3,12 +3,13 @@
 //! pmcoach's own tool calls stay server-side and the answer is the final text.
 //! Errors use OpenAI's shape, so OpenAI SDKs report them as they would OpenAI's.
 
+mod doc;
 mod error;
 mod messages;
 mod request;
 mod wire;
 
-use async_openai::types::chat::{CreateChatCompletionRequest, CreateChatCompletionResponse};
+use async_openai::types::chat::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -80,17 +81,25 @@ pub(super) async fn models(State(state): State<AppState>) -> axum::Json<ModelLis
     post,
     path = "/v1/chat/completions",
     tag = "openai",
-    request_body(content = CreateChatCompletionRequest, description = "An OpenAI chat completion request; `model` is a capability id or `auto`"),
+    request_body(content = doc::CompletionsRequest, description = "An OpenAI chat completion request; `model` is a capability id or `auto`"),
     params(
         ("x-pmcoach-customer" = Option<String>, Header, description = "The customer (a slug), within the key's scope; `user` never names one"),
         ("x-pmcoach-store" = Option<bool>, Header, description = "`true` keeps the turn as a session transcript (as does `store: true`); otherwise only what it spent is recorded")
     ),
     responses(
-        (status = 200, description = "An OpenAI chat completion (or, with `stream`, chat.completion.chunk events ending with `data: [DONE]`)", body = CreateChatCompletionResponse),
-        (status = 400, description = "Invalid request (OpenAI error shape)"),
-        (status = 404, description = "Unknown model (capability)"),
+        (
+            status = 200,
+            description = "An OpenAI chat completion; with `stream: true`, server-sent events (`text/event-stream`; the schema is that of one event's `data`): `data: {chat.completion.chunk}` lines (role, content deltas, tool-call deltas for the caller's functions, a last chunk with `finish_reason`, then with `stream_options.include_usage` a chunk with `usage` and no choices), ending with `data: [DONE]`. A failure before the first content is this route's error status instead; after it, one chunk `{\"error\": {...}}` before `[DONE]`.",
+            content(
+                (CreateChatCompletionResponse = "application/json"),
+                (CreateChatCompletionStreamResponse = "text/event-stream")
+            )
+        ),
+        (status = 400, description = "Invalid request (OpenAI error shape, `param` naming the field): `invalid_request`, `invalid_value`, `unsupported_parameter`"),
+        (status = 403, description = "The customer is outside the key's scope (`forbidden`)"),
+        (status = 404, description = "Unknown model: not a capability id nor `auto` (`unknown_capability`)"),
         (status = 429, description = "The customer has spent its daily token budget (code `budget_exhausted`), with `Retry-After`"),
-        (status = 502, description = "The model upstream failed"),
+        (status = 502, description = "The model upstream failed, the turn outgrew its budget (`context_overflow`), or the structured answer stayed invalid (`invalid_structured_output`)"),
         (status = 503, description = "No model configured")
     )
 )]
