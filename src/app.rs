@@ -174,8 +174,12 @@ impl Loaded {
     /// Loads and validates everything `config` points at.
     pub fn load(config: &Config) -> Result<Self, StartupError> {
         let capabilities = Arc::new(
-            CapabilitySet::load_dir(&config.capabilities_dir, &config.default_capability)
-                .map_err(StartupError::Capabilities)?,
+            CapabilitySet::load(
+                config.capabilities_dir.as_deref(),
+                config.builtin_capabilities,
+                &config.default_capability,
+            )
+            .map_err(StartupError::Capabilities)?,
         );
         let templates = Arc::new(
             Templates::load(capabilities.iter().map(|c| &**c))

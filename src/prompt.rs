@@ -246,7 +246,7 @@ mod tests {
             body: "# Demo Coach\n\n## When to Invoke\n\n- always".into(),
             persona: "# Demo Coach\n\n## Identity\n\nYou are a {{ not_a_variable }} coach.".into(),
             sections: Vec::new(),
-            dir: Default::default(),
+            origin: crate::capability::Origin::BuiltIn,
         }
     }
 

@@ -17,6 +17,7 @@ fn pmcoach(cwd: &std::path::Path) -> Command {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("RUST_LOG", "error")
+        .env("PMCOACH_WORKSPACE", "workspace")
         .arg("--capabilities-dir")
         .arg(common::capabilities_dir())
         .stdin(Stdio::piped())

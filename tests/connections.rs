@@ -431,6 +431,7 @@ async fn sigterm_with_a_40_s_turn_in_flight_exits_within_grace_plus_2_s() {
         .env("OPENAI_BASE_URL", upstream.base_url())
         .env("OPENAI_API_KEY", common::TEST_API_KEY)
         .env("PMCOACH_MODEL", "fake-model")
+        .env("PMCOACH_WORKSPACE", "workspace")
         .arg("--capabilities-dir")
         .arg(common::capabilities_dir())
         .args(["serve", "--listen", "127.0.0.1:0"])

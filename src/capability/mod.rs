@@ -1,6 +1,7 @@
 //! Capabilities as data: one folder per capability holding an `AGENT.md` that a
 //! fractional PM can read and edit, loaded and validated at start-up.
 
+pub mod builtin;
 mod parse;
 mod persona;
 
@@ -37,8 +38,26 @@ pub struct Capability {
     pub persona: String,
     /// The H2 sections of `body`.
     pub sections: Vec<Section>,
-    /// The folder the definition was loaded from (its `templates/` live there).
-    pub dir: PathBuf,
+    /// Where the definition came from (its `templates/` live beside it).
+    pub origin: Origin,
+}
+
+/// Where a capability was loaded from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Shipped inside the binary.
+    BuiltIn,
+    /// A folder on disk: the capability's own folder.
+    Folder(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::BuiltIn => f.write_str("built in"),
+            Origin::Folder(dir) => write!(f, "{}", dir.display()),
+        }
+    }
 }
 
 impl Capability {
@@ -182,6 +201,32 @@ impl CapabilitySet {
         })
     }
 
+    /// The built-in capabilities, with those of `folder` added (a folder's
+    /// capability replaces the built-in one of its id); only the folder's
+    /// when `builtin` is false.
+    pub fn load(
+        folder: Option<&Path>,
+        builtin: bool,
+        default_id: &str,
+    ) -> Result<Self, Vec<CapabilityError>> {
+        let mut by_id = BTreeMap::new();
+        if builtin {
+            by_id.extend(builtin::load()?.into_iter().map(|c| (c.id.clone(), c)));
+        }
+        if let Some(folder) = folder {
+            by_id.extend(load_dir(folder)?.into_iter().map(|c| (c.id.clone(), c)));
+        }
+        let at = folder.map_or_else(|| builtin::shown(Path::new("")), Path::to_path_buf);
+        if by_id.is_empty() {
+            return Err(vec![CapabilityError {
+                path: at,
+                problem: Problem::Empty,
+            }]);
+        }
+        Self::new(by_id.into_values(), default_id)
+            .map_err(|problem| vec![CapabilityError { path: at, problem }])
+    }
+
     /// The capability with this id.
     pub fn get(&self, id: &str) -> Option<&Arc<Capability>> {
         self.by_id.get(id)
@@ -240,7 +285,7 @@ pub fn load_file(path: &Path) -> Result<Capability, Vec<CapabilityError>> {
     let text = std::fs::read_to_string(path).map_err(|err| vec![at(Problem::Unreadable(err))])?;
     let mut capability = parse::parse(&folder_id, &text)
         .map_err(|problems| problems.into_iter().map(at).collect::<Vec<_>>())?;
-    capability.dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    capability.origin = Origin::Folder(path.parent().map(Path::to_path_buf).unwrap_or_default());
     Ok(capability)
 }
 

@@ -106,7 +106,7 @@ pub(super) fn parse(folder_id: &str, text: &str) -> Result<Capability, Vec<Probl
             body: body.trim().to_string(),
             persona: super::persona::persona(body),
             sections,
-            dir: std::path::PathBuf::new(),
+            origin: super::Origin::BuiltIn,
         }),
         _ => Err(problems),
     }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use super::{load_capabilities, load_templates};
+use super::{configured_capabilities, load_capabilities, load_templates};
 use crate::capability::Capability;
 use crate::config::Config;
 
@@ -28,9 +28,10 @@ pub(super) fn run(config: &Config, action: Option<CapabilitiesAction>) -> Result
     }
 }
 
-/// Each capability's id and name (marking the default), its description below.
+/// Each capability's id and name (marking the default), its description and
+/// where it was loaded from below.
 fn list(config: &Config) -> Result<(), String> {
-    let capabilities = load_capabilities(&config.capabilities_dir)?;
+    let capabilities = configured_capabilities(config)?;
     let width = capabilities.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for capability in &capabilities {
         let marker = if capability.id == config.default_capability {
@@ -39,29 +40,31 @@ fn list(config: &Config) -> Result<(), String> {
             ""
         };
         println!(
-            "{:width$}  {}{marker}\n{:width$}  {}",
-            capability.id, capability.name, "", capability.description
+            "{:width$}  {}{marker}\n{:width$}  {}\n{:width$}  from: {}",
+            capability.id, capability.name, "", capability.description, "", capability.origin
         );
     }
     Ok(())
 }
 
-/// Loads `dir` (the configured directory when `None`) and its templates, and
-/// says what was found; the configured directory must hold the default capability.
+/// Loads `dir` (the configured capabilities when `None`: built in and the
+/// configured folder) and its templates, and says what was found; the
+/// configured set must hold the default capability.
 fn check(config: &Config, dir: Option<&Path>) -> Result<(), String> {
-    let checked_dir = dir.unwrap_or(&config.capabilities_dir);
-    let capabilities = load_capabilities(checked_dir)?;
+    let dir = dir.map(crate::config::absolute);
+    let (checked, capabilities) = match &dir {
+        Some(dir) => (dir.display().to_string(), load_capabilities(dir)?),
+        None => ("configured".to_string(), configured_capabilities(config)?),
+    };
     let templates = load_templates(&capabilities)?;
     if dir.is_none() && !has_default(config, &capabilities) {
         return Err(format!(
-            "{}: the default capability {:?} is not defined here",
-            checked_dir.display(),
+            "the default capability {:?} is not defined",
             config.default_capability
         ));
     }
     println!(
-        "{}: {} capabilities ok ({}), {} templates ok",
-        checked_dir.display(),
+        "{checked}: {} capabilities ok ({}), {} templates ok",
         capabilities.len(),
         capabilities
             .iter()

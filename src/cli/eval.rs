@@ -1,26 +1,27 @@
 //! `pmcoach eval`: run the cases (or grade transcripts), print the table, write the reports.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use tempfile::TempDir;
 
 use super::one_per_line;
 use crate::app;
 use crate::config::{Config, NO_MODEL_ADVICE};
-use crate::eval::{Case, CaseResult, Mode, Suite, grade_transcripts, report};
+use crate::eval::{Case, CaseResult, Mode, Suite, builtin, grade_transcripts, report};
 use crate::model::{ChatModel, OpenAiModel};
 
 /// `pmcoach eval` options.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// Cases to run, by name (default: every case in evals/cases/).
+    /// Cases to run, by name (default: every case of the suite).
     pub cases: Vec<String>,
-    /// The evals folder.
-    #[arg(long, default_value = "evals")]
-    pub dir: PathBuf,
+    /// The evals folder (default: the built-in suite; with --record, ./evals).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
     /// Run against the configured model and write (or refresh) the recordings.
     #[arg(long, conflicts_with = "live")]
     pub record: bool,
@@ -87,8 +88,9 @@ async fn results(config: &Config, args: &EvalArgs) -> Result<Vec<CaseResult>, St
 }
 
 async fn run_cases(config: &Config, args: &EvalArgs) -> Result<Vec<CaseResult>, String> {
-    let cases = selected_cases(args)?;
-    let suite = suite(config, args)?;
+    let (dir, _extracted) = suite_dir(args)?;
+    let cases = selected_cases(args, &dir)?;
+    let suite = suite(config, args, dir)?;
     let bar = progress_bar(cases.len() * args.repeat.max(1));
     let results = suite
         .run(&cases, args.repeat, args.concurrency, &|result| {
@@ -100,9 +102,31 @@ async fn run_cases(config: &Config, args: &EvalArgs) -> Result<Vec<CaseResult>, 
     Ok(results)
 }
 
+/// The suite's folder: `--dir`; else `./evals` when recording (the
+/// recordings are written there); else the built-in suite, written to a
+/// temporary folder that lives as long as the second value.
+fn suite_dir(args: &EvalArgs) -> Result<(PathBuf, Option<TempDir>), String> {
+    let given = match (&args.dir, args.record) {
+        (Some(dir), _) => dir.clone(),
+        (None, true) => PathBuf::from("evals"),
+        (None, false) => {
+            let extracted = builtin::extract()?;
+            return Ok((extracted.path().to_path_buf(), Some(extracted)));
+        }
+    };
+    let dir = crate::config::absolute(&given);
+    if !dir.is_dir() {
+        return Err(format!(
+            "{}: no such evals folder (set by --dir; recording writes to ./evals by default)",
+            dir.display()
+        ));
+    }
+    Ok((dir, None))
+}
+
 /// The cases named on the command line (every case when none is), in file order.
-fn selected_cases(args: &EvalArgs) -> Result<Vec<Case>, String> {
-    let cases_dir = args.dir.join("cases");
+fn selected_cases(args: &EvalArgs, dir: &Path) -> Result<Vec<Case>, String> {
+    let cases_dir = dir.join("cases");
     let mut cases = Case::load_dir(&cases_dir).map_err(|errors| one_per_line(&errors))?;
     if !args.cases.is_empty() {
         let unknown: Vec<&String> = args
@@ -126,7 +150,7 @@ fn selected_cases(args: &EvalArgs) -> Result<Vec<Case>, String> {
 
 /// What every case shares: the configuration, what was loaded from it, the
 /// mode, and the live model when the mode needs one.
-fn suite(config: &Config, args: &EvalArgs) -> Result<Suite, String> {
+fn suite(config: &Config, args: &EvalArgs, dir: PathBuf) -> Result<Suite, String> {
     let mode = mode(args);
     let live = match OpenAiModel::from_config(&config.model, &config.limits.upstream) {
         Ok(model) => model.map(|m| Arc::new(m) as Arc<dyn ChatModel>),
@@ -139,7 +163,7 @@ fn suite(config: &Config, args: &EvalArgs) -> Result<Suite, String> {
     Ok(Suite {
         config: config.clone(),
         loaded,
-        dir: args.dir.clone(),
+        dir,
         mode,
         live,
     })

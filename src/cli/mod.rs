@@ -30,7 +30,8 @@ pub struct Cli {
     /// Configuration file (default: ./pmcoach.toml when present; env PMCOACH_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Directory of capabilities (overrides PMCOACH_CAPABILITIES_DIR and the file).
+    /// A folder of capabilities added to the built-in ones (replacing those of the same id;
+    /// overrides PMCOACH_CAPABILITIES_DIR and the file).
     #[arg(long, global = true, value_name = "DIR")]
     pub capabilities_dir: Option<PathBuf>,
     /// What to do.
@@ -66,8 +67,12 @@ pub enum Command {
         #[arg(long)]
         customer: Option<String>,
     },
-    /// List the output templates with their fields.
-    Templates,
+    /// List the output templates with their fields, show one, or print an example fields file.
+    Templates {
+        /// `show <id>` or `example <id>`; without it, the list is printed.
+        #[command(subcommand)]
+        action: Option<templates::TemplatesAction>,
+    },
     /// Render a template offline from a JSON file of fields.
     Render {
         /// Template id (see `pmcoach templates`).
@@ -146,7 +151,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 fn configure(file: Option<&Path>, capabilities_dir: Option<PathBuf>) -> Result<Config, String> {
     let mut config = Config::from_env(file).map_err(|err| format!("configuration: {err}"))?;
     if let Some(dir) = capabilities_dir {
-        config.capabilities_dir = dir;
+        config.capabilities_dir = Some(crate::config::absolute(&dir));
     }
     Ok(config)
 }
@@ -162,14 +167,18 @@ async fn dispatch(mut config: Config, command: Command) -> Result<(), String> {
                 config.listen = listen;
             }
             crate::access::check_exposure(config.listen, &config.keys, allow_unauthenticated)?;
+            announce_workspace(&config);
             serve::serve(&config).await
         }
         Command::Keys { action } => keys::run(action),
         Command::Chat {
             capability,
             customer,
-        } => chat::chat(&config, capability.as_deref(), customer.as_deref()).await,
-        Command::Templates => templates::list(&config),
+        } => {
+            announce_workspace(&config);
+            chat::chat(&config, capability.as_deref(), customer.as_deref()).await
+        }
+        Command::Templates { action } => templates::run(&config, action),
         Command::Render {
             template,
             fields,
@@ -188,6 +197,38 @@ fn fail(message: &str) -> ExitCode {
 /// The capabilities in `dir`, or every problem with them, one per line.
 fn load_capabilities(dir: &Path) -> Result<Vec<Capability>, String> {
     capability::load_dir(dir).map_err(|errors| one_per_line(&errors))
+}
+
+/// The configured capabilities: the built-in ones and the configured
+/// folder's, or every problem with them (naming the setting that points at
+/// the folder), one per line.
+fn configured_capabilities(config: &Config) -> Result<Vec<Capability>, String> {
+    let set = capability::CapabilitySet::load(
+        config.capabilities_dir.as_deref(),
+        config.builtin_capabilities,
+        &config.default_capability,
+    )
+    .map_err(|errors| {
+        let mut message = one_per_line(&errors);
+        if let Some(dir) = &config.capabilities_dir {
+            message.push_str(&format!(
+                "\n(capabilities folder {}: {})",
+                dir.display(),
+                crate::config::CAPABILITIES_DIR_SETTING
+            ));
+        }
+        message
+    })?;
+    Ok(set.iter().map(|c| (**c).clone()).collect())
+}
+
+/// Says on stderr which workspace a command reads and writes.
+fn announce_workspace(config: &Config) {
+    eprintln!(
+        "pmcoach: workspace {} ({})",
+        config.workspace_dir.display(),
+        crate::config::WORKSPACE_SETTING
+    );
 }
 
 /// The templates of `capabilities`, or every problem with them, one per line.

@@ -27,11 +27,18 @@ pub const DEFAULT_CONFIG_FILE: &str = "pmcoach.toml";
 pub struct Config {
     /// Address `pmcoach serve` listens on (`PMCOACH_LISTEN`).
     pub listen: SocketAddr,
-    /// Directory holding one folder per capability (`PMCOACH_CAPABILITIES_DIR`).
-    pub capabilities_dir: PathBuf,
+    /// A folder of capabilities (one folder each) added to the built-in ones,
+    /// replacing those of the same id (`--capabilities-dir`,
+    /// `PMCOACH_CAPABILITIES_DIR`, `capabilities_dir`); absolute.
+    pub capabilities_dir: Option<PathBuf>,
+    /// Whether the built-in capabilities are loaded (`builtin_capabilities`,
+    /// `PMCOACH_BUILTIN_CAPABILITIES`; default true): false leaves only the
+    /// folder's.
+    pub builtin_capabilities: bool,
     /// Capability used when a request names none (`PMCOACH_DEFAULT_CAPABILITY`).
     pub default_capability: String,
-    /// Root of the customer workspace (`PMCOACH_WORKSPACE`, default `workspace`).
+    /// Root of the customer workspace (`PMCOACH_WORKSPACE`, `workspace_dir`;
+    /// default: the user's data directory, see [`default_workspace`]); absolute.
     pub workspace_dir: PathBuf,
     /// The chat model upstream.
     pub model: ModelConfig,
@@ -100,7 +107,7 @@ Ollama (OPENAI_BASE_URL=http://localhost:11434/v1 PMCOACH_MODEL=llama3.1)";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The config file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {source} (the config file: set by --config or PMCOACH_CONFIG)")]
     Read {
         /// The file.
         path: PathBuf,
@@ -134,6 +141,7 @@ pub enum ConfigError {
 struct FileConfig {
     listen: Option<SocketAddr>,
     capabilities_dir: Option<PathBuf>,
+    builtin_capabilities: Option<bool>,
     default_capability: Option<String>,
     workspace_dir: Option<PathBuf>,
     model: FileModel,
@@ -188,14 +196,19 @@ impl Config {
             capabilities_dir: env("PMCOACH_CAPABILITIES_DIR")
                 .map(PathBuf::from)
                 .or(file.capabilities_dir)
-                .unwrap_or_else(|| PathBuf::from("capabilities")),
+                .map(|dir| absolute(&dir)),
+            builtin_capabilities: parse_env(&env, "PMCOACH_BUILTIN_CAPABILITIES")?
+                .or(file.builtin_capabilities)
+                .unwrap_or(true),
             default_capability: env("PMCOACH_DEFAULT_CAPABILITY")
                 .or(file.default_capability)
                 .unwrap_or_else(|| "strategic-pm-coach".to_string()),
-            workspace_dir: env("PMCOACH_WORKSPACE")
-                .map(PathBuf::from)
-                .or(file.workspace_dir)
-                .unwrap_or_else(|| PathBuf::from("workspace")),
+            workspace_dir: absolute(
+                &env("PMCOACH_WORKSPACE")
+                    .map(PathBuf::from)
+                    .or(file.workspace_dir)
+                    .unwrap_or_else(default_workspace),
+            ),
             model,
             limits,
             prices: Prices::default().with(file.prices),
@@ -207,6 +220,29 @@ impl Config {
         })
     }
 }
+
+/// `path` made absolute against the working directory, so that every
+/// message about it says exactly where it is.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The workspace when none is configured: `workspace` in the user's data
+/// directory (`~/.local/share/pmcoach/workspace` on Linux,
+/// `~/Library/Application Support/pmcoach/workspace` on macOS), or
+/// `./workspace` where the platform has none.
+pub fn default_workspace() -> PathBuf {
+    directories::ProjectDirs::from("", "", "pmcoach").map_or_else(
+        || PathBuf::from("workspace"),
+        |dirs| dirs.data_dir().join("workspace"),
+    )
+}
+
+/// Where a setting comes from, for messages about the path it names.
+pub const CAPABILITIES_DIR_SETTING: &str =
+    "set by --capabilities-dir, PMCOACH_CAPABILITIES_DIR or capabilities_dir in the config file";
+/// Where the workspace setting comes from.
+pub const WORKSPACE_SETTING: &str = "set by PMCOACH_WORKSPACE or workspace_dir in the config file";
 
 /// The file named by the argument or `PMCOACH_CONFIG`, else `pmcoach.toml`
 /// when it exists, else an empty one.
@@ -268,6 +304,7 @@ fn model_config(
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let path = &absolute(path);
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,

@@ -2,6 +2,7 @@
 //! calls in `evals/recordings/`, graded by expectations and an LLM judge, and
 //! reported as a table, JSON and JUnit. See evals/README.md.
 
+pub mod builtin;
 pub mod case;
 pub mod cassette;
 pub mod grade;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::derive::Derivation;
 use super::filters::environment;
 use super::{OutputTemplate, TEMPLATES_DIR, TemplateError, Templates};
-use crate::capability::{Capability, is_valid_id};
+use crate::capability::{Capability, Origin, builtin, is_valid_id};
 use crate::defuse::LinkPolicy;
 
 const SCHEMA_SUFFIX: &str = ".schema.json";
@@ -32,8 +32,72 @@ struct Meta {
     derive: Vec<Derivation>,
 }
 
-/// A template's files: its id, schema and template paths.
-type Pair = (String, PathBuf, PathBuf);
+/// A template's files: its id, schema and template file names.
+type Pair = (String, String, String);
+
+/// A capability's `templates/` folder: on disk, or built into the binary.
+enum Folder {
+    Disk(PathBuf),
+    BuiltIn(&'static include_dir::Dir<'static>),
+}
+
+impl Folder {
+    /// The templates folder of `capability`, if it has one.
+    fn of(capability: &Capability) -> Option<Self> {
+        match &capability.origin {
+            Origin::Folder(dir) => {
+                let dir = dir.join(TEMPLATES_DIR);
+                dir.is_dir().then_some(Folder::Disk(dir))
+            }
+            Origin::BuiltIn => builtin::folder(&capability.id)
+                .and_then(|folder| folder.get_dir(folder.path().join(TEMPLATES_DIR)))
+                .map(Folder::BuiltIn),
+        }
+    }
+
+    /// Where the file `name` is, for messages.
+    fn path(&self, name: &str) -> PathBuf {
+        match self {
+            Folder::Disk(dir) => dir.join(name),
+            Folder::BuiltIn(dir) => builtin::shown(&dir.path().join(name)),
+        }
+    }
+
+    /// The names of its files (not hidden ones), sorted.
+    fn names(&self) -> std::io::Result<Vec<String>> {
+        let mut names: Vec<String> = match self {
+            Folder::Disk(dir) => std::fs::read_dir(dir)?
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+            Folder::BuiltIn(dir) => dir
+                .files()
+                .filter_map(|file| file.path().file_name())
+                .map(|name| name.to_string_lossy().into_owned())
+                .collect(),
+        };
+        names.retain(|name| !name.starts_with('.'));
+        names.sort();
+        Ok(names)
+    }
+
+    /// The text of the file `name`.
+    fn read(&self, name: &str) -> Result<String, TemplateError> {
+        let unreadable = |err: &dyn std::fmt::Display| {
+            TemplateError::at(&self.path(name), format!("cannot read: {err}"))
+        };
+        match self {
+            Folder::Disk(dir) => {
+                std::fs::read_to_string(dir.join(name)).map_err(|e| unreadable(&e))
+            }
+            Folder::BuiltIn(dir) => dir
+                .get_file(dir.path().join(name))
+                .and_then(|file| file.contents_utf8())
+                .map(str::to_string)
+                .ok_or_else(|| unreadable(&"not UTF-8 text")),
+        }
+    }
+}
 
 impl Templates {
     /// Loads and compiles every capability's templates, collecting every problem.
@@ -44,20 +108,19 @@ impl Templates {
         let mut by_id: BTreeMap<String, Arc<OutputTemplate>> = BTreeMap::new();
         let mut errors = Vec::new();
         for capability in capabilities {
-            let dir = capability.dir.join(TEMPLATES_DIR);
-            if !dir.is_dir() {
+            let Some(folder) = Folder::of(capability) else {
                 continue;
-            }
-            for (id, schema_path, template_path) in pairs(&dir, &mut errors) {
+            };
+            for (id, schema, template) in pairs(&folder, &mut errors) {
                 let loaded = match by_id.get(&id) {
                     Some(first) => Err(TemplateError::at(
-                        &schema_path,
+                        &folder.path(&schema),
                         format!(
                             "duplicate template id {id:?}, already defined by {}",
                             first.capability
                         ),
                     )),
-                    None => load_one(&capability.id, &id, &schema_path, &template_path, &mut env),
+                    None => load_one(&capability.id, &id, &folder, (&schema, &template), &mut env),
                 };
                 match loaded {
                     Ok(template) => {
@@ -80,23 +143,20 @@ impl Templates {
 }
 
 /// `(id, schema, template)` for each template in `dir`; unpaired files are errors.
-fn pairs(dir: &Path, errors: &mut Vec<TemplateError>) -> Vec<Pair> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
+fn pairs(folder: &Folder, errors: &mut Vec<TemplateError>) -> Vec<Pair> {
+    let names = match folder.names() {
+        Ok(names) => names,
         Err(err) => {
-            errors.push(TemplateError::at(dir, format!("cannot read: {err}")));
+            errors.push(TemplateError::at(
+                &folder.path(""),
+                format!("cannot read: {err}"),
+            ));
             return Vec::new();
         }
     };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| !name.starts_with('.'))
-        .collect();
-    names.sort();
     let mut found = Vec::new();
     for name in &names {
-        match pair(dir, name, &names) {
+        match pair(folder, name, &names) {
             Ok(Some(pair)) => found.push(pair),
             Ok(None) => {}
             Err(err) => errors.push(err),
@@ -108,24 +168,24 @@ fn pairs(dir: &Path, errors: &mut Vec<TemplateError>) -> Vec<Pair> {
 /// The pair a schema file `name` starts; `None` for a template file with its
 /// schema beside it (the schema names the pair); an error for a file without
 /// its other half, or one that is neither.
-fn pair(dir: &Path, name: &str, names: &[String]) -> Result<Option<Pair>, TemplateError> {
+fn pair(folder: &Folder, name: &str, names: &[String]) -> Result<Option<Pair>, TemplateError> {
     if let Some(id) = name.strip_suffix(SCHEMA_SUFFIX) {
         let template = format!("{id}{TEMPLATE_SUFFIX}");
         if !names.contains(&template) {
             let message = format!("no template {template} beside this schema");
-            return Err(TemplateError::at(&dir.join(name), message));
+            return Err(TemplateError::at(&folder.path(name), message));
         }
-        Ok(Some((id.to_string(), dir.join(name), dir.join(template))))
+        Ok(Some((id.to_string(), name.to_string(), template)))
     } else if let Some(id) = name.strip_suffix(TEMPLATE_SUFFIX) {
         if !names.contains(&format!("{id}{SCHEMA_SUFFIX}")) {
             let message = format!("no schema {id}{SCHEMA_SUFFIX} beside this template");
-            return Err(TemplateError::at(&dir.join(name), message));
+            return Err(TemplateError::at(&folder.path(name), message));
         }
         Ok(None)
     } else {
         let message =
             format!("not a template: expected <id>{TEMPLATE_SUFFIX} and <id>{SCHEMA_SUFFIX}");
-        Err(TemplateError::at(&dir.join(name), message))
+        Err(TemplateError::at(&folder.path(name), message))
     }
 }
 
@@ -133,15 +193,17 @@ fn pair(dir: &Path, name: &str, names: &[String]) -> Result<Option<Pair>, Templa
 fn load_one(
     capability: &str,
     id: &str,
-    schema_path: &Path,
-    template_path: &Path,
+    folder: &Folder,
+    (schema_name, template_name): (&str, &str),
     env: &mut Environment<'static>,
 ) -> Result<OutputTemplate, TemplateError> {
+    let schema_path = &folder.path(schema_name);
+    let template_path = &folder.path(template_name);
     if !is_valid_id(id) {
         let message = format!("template id {id:?} is not a lowercase slug");
         return Err(TemplateError::at(schema_path, message));
     }
-    let (schema, meta) = read_schema(schema_path)?;
+    let (schema, meta) = read_schema(&folder.read(schema_name)?, schema_path)?;
     let title = schema_text(&schema, "title", schema_path)?;
     let description = schema_text(&schema, "description", schema_path)?;
     if schema.get("type").and_then(Value::as_str) != Some("object") {
@@ -150,8 +212,7 @@ fn load_one(
     }
     let validator = jsonschema::validator_for(&schema)
         .map_err(|err| TemplateError::at(schema_path, format!("invalid JSON Schema: {err}")))?;
-    let source = std::fs::read_to_string(template_path)
-        .map_err(|err| TemplateError::at(template_path, format!("cannot read: {err}")))?;
+    let source = folder.read(template_name)?;
     env.add_template_owned(id.to_string(), source)
         .map_err(|err| TemplateError::at(template_path, format!("{err:#}")))?;
     Ok(OutputTemplate {
@@ -168,11 +229,10 @@ fn load_one(
 }
 
 /// The schema as JSON, with our `x-pmcoach` keys taken out of it.
-fn read_schema(path: &Path) -> Result<(Value, Meta), TemplateError> {
+fn read_schema(text: &str, path: &Path) -> Result<(Value, Meta), TemplateError> {
     let at = |message: String| TemplateError::at(path, message);
-    let text = std::fs::read_to_string(path).map_err(|err| at(format!("cannot read: {err}")))?;
     let mut schema: Value =
-        serde_json::from_str(&text).map_err(|err| at(format!("not valid JSON: {err}")))?;
+        serde_json::from_str(text).map_err(|err| at(format!("not valid JSON: {err}")))?;
     let meta = schema
         .as_object_mut()
         .and_then(|object| object.remove("x-pmcoach"))

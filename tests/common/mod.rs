@@ -29,7 +29,8 @@ pub fn capabilities_dir() -> PathBuf {
 pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("address"),
-        capabilities_dir: capabilities_dir(),
+        capabilities_dir: Some(capabilities_dir()),
+        builtin_capabilities: true,
         default_capability: "strategic-pm-coach".into(),
         // Empty: TestServer::start gives each server its own temporary workspace.
         workspace_dir: PathBuf::new(),
