@@ -9,6 +9,7 @@ mod customers;
 mod error;
 mod invoke;
 mod openai;
+mod responses;
 mod server;
 mod shutdown;
 mod sse;
@@ -150,6 +151,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(chat::chat))
         .routes(routes!(invoke::invoke))
         .routes(routes!(openai::completions))
+        .routes(routes!(responses::create))
         .routes(routes!(openai::models))
         .routes(routes!(customers::list))
         .routes(routes!(customers::show))
