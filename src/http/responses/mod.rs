@@ -155,25 +155,31 @@ async fn ready(
     if let Some(previous) = previous.filter(|p| p.turn != answered) {
         return Err(latest_only(&previous, answered));
     }
-    let id = match request.store {
-        true => ResponseId {
-            session: prepared.session_id().to_string(),
-            turn: answered + 1,
-        }
-        .format(),
-        false => format!("resp_{}", SessionId::generate().as_str()),
-    };
-    let frame = output::Frame {
-        id,
-        created_at: output::unix_now(),
-        echo: request.echo,
-    };
+    let frame = frame(&prepared, request.store, request.echo);
     Ok(Ready {
         prepared,
         frame,
         stream: parsed.stream,
         whole_answer,
     })
+}
+
+/// The response's id and echo. A stored response is the session's next
+/// answered turn; one not stored gets an id nothing can continue.
+fn frame(prepared: &PreparedTurn, store: bool, echo: output::Echo) -> output::Frame {
+    let id = match store {
+        true => ResponseId {
+            session: prepared.session_id().to_string(),
+            turn: prepared.answered() + 1,
+        }
+        .format(),
+        false => format!("resp_{}", SessionId::generate().as_str()),
+    };
+    output::Frame {
+        id,
+        created_at: output::unix_now(),
+        echo,
+    }
 }
 
 /// Only a conversation's latest response can be continued: the session
