@@ -322,6 +322,24 @@ async fn a_callers_function_round_trip_streaming_continues_the_stored_response()
     assert_eq!(roles, ["system", "user", "assistant", "tool"]);
     assert_eq!(sent[1]["content"], "How do I open the renewal talk?");
     assert_eq!(sent[3]["content"], "Renewal: March 1.");
+
+    // The stored conversation holds each message once.
+    upstream.push(text("Good luck."));
+    let third = client
+        .responses()
+        .create(request(
+            json!({"previous_response_id": second.id, "input": "Thanks!"}),
+        ))
+        .await
+        .expect("response");
+    assert_eq!(third.output_text().as_deref(), Some("Good luck."));
+    let sent = common::messages(&upstream.requests()[2].body).clone();
+    let roles: Vec<&str> = sent.iter().filter_map(|m| m["role"].as_str()).collect();
+    assert_eq!(
+        roles,
+        ["system", "user", "assistant", "tool", "assistant", "user"]
+    );
+    assert_eq!(sent[4]["content"], "Open with the pricing decision.");
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -538,6 +556,7 @@ async fn previous_response_id_continues_a_stored_response() {
     let first = client
         .responses()
         .create(request(json!({"model": "strategic-pm-coach",
+                               "instructions": "Answer in one sentence.",
                                "input": "My client keeps asking for PRDs."})))
         .await
         .expect("response");
@@ -566,6 +585,7 @@ async fn previous_response_id_continues_a_stored_response() {
             )
         })
         .collect();
+    // The first response's instructions are not carried over.
     assert_eq!(
         said,
         [
@@ -630,6 +650,56 @@ async fn previous_response_id_continues_a_stored_response() {
         3,
         "no refused request went upstream"
     );
+}
+
+#[tokio::test]
+async fn a_stored_response_is_only_for_the_key_and_customer_that_made_it() {
+    use pmcoach::access::{CustomersField, KeyEntry, Keys, new_key};
+    let upstream = FakeUpstream::start().await;
+    upstream.repeat_forever(|_| text("ok"));
+    let mut entries = Vec::new();
+    let mut make = |name: &str| {
+        let (key, hash) = new_key().expect("key");
+        entries.push(KeyEntry {
+            name: name.into(),
+            hash,
+            customers: CustomersField::All("*".into()),
+            admin: false,
+        });
+        key
+    };
+    let (mine, theirs) = (make("orchestrator"), make("someone-else"));
+    let mut config = config_for(Some(&upstream));
+    config.keys = Keys::from_entries(&entries).expect("keys");
+    config.auth.keys = entries;
+    let server = TestServer::start(config).await;
+    let post = |key: &str, customer: &str, body: Value| {
+        server
+            .client
+            .post(format!("{}/v1/responses", server.base))
+            .bearer_auth(key)
+            .header("x-pmcoach-customer", customer)
+            .json(&body)
+            .send()
+    };
+    let first = post(
+        &mine,
+        "acme",
+        json!({"model": "strategic-pm-coach", "input": "hi"}),
+    )
+    .await
+    .expect("response");
+    let (status, first) = common::read(first).await;
+    assert_eq!(status, 200, "{first}");
+    let next = json!({"previous_response_id": first["id"], "input": "and?"});
+    for (key, customer) in [(&theirs, "acme"), (&mine, "globex")] {
+        let (status, body) =
+            common::read(post(key, customer, next.clone()).await.expect("response")).await;
+        assert_eq!(status, 404, "{body}");
+        assert_eq!(body["error"]["param"], "previous_response_id");
+    }
+    let (status, body) = common::read(post(&mine, "acme", next).await.expect("response")).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]
