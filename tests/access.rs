@@ -76,6 +76,7 @@ fn body_for(path: &str) -> Value {
         "/v1/chat/completions" => {
             json!({"model": "strategic-pm-coach", "messages": [{"role": "user", "content": "hi"}]})
         }
+        "/v1/responses" => json!({"model": "strategic-pm-coach", "input": "hi"}),
         p if p.ends_with("/invoke") => json!({"task": "x", "customer": "acme"}),
         _ => json!({}),
     }
@@ -125,7 +126,7 @@ async fn every_route_needs_a_key_and_keeps_to_its_customers() {
             continue;
         }
         let customer_bound = path.contains("/customers/acme")
-            || ["/v1/chat", "/v1/chat/completions"].contains(&path.as_str())
+            || ["/v1/chat", "/v1/chat/completions", "/v1/responses"].contains(&path.as_str())
             || path.ends_with("/invoke");
         let foreign = call(&server, &method, &path, Some(&keys.globex)).await;
         if customer_bound {

@@ -166,6 +166,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/capabilities/{id}/invoke"),
     ("post", "/v1/chat"),
     ("post", "/v1/chat/completions"),
+    ("post", "/v1/responses"),
     ("get", "/v1/models"),
     ("get", "/v1/customers"),
     ("get", "/v1/customers/{id}"),
@@ -227,4 +228,10 @@ async fn the_openapi_document_describes_every_route_and_only_real_ones() {
     assert!(doc["components"]["schemas"]["InvokeResponse"].is_object());
     assert!(doc["components"]["schemas"]["CustomerUsage"].is_object());
     assert!(doc["components"]["schemas"]["CompletionsRequest"].is_object());
+    let responses = &doc["components"]["schemas"]["ResponsesRequest"];
+    assert!(
+        responses["properties"]["previous_response_id"].is_object(),
+        "{responses}"
+    );
+    assert!(doc["components"]["schemas"]["ResponseObject"]["properties"]["output"].is_object());
 }

@@ -97,6 +97,8 @@ fn turn_request(
             capability.map_or_else(|| config.default_capability.clone(), str::to_string),
         ),
         history: None,
+        keep_history: false,
+        instructions: None,
         template: None,
         options: Default::default(),
     }

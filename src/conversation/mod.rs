@@ -43,9 +43,16 @@ pub struct TurnRequest {
     /// A capability id, or `auto` to route; when absent, the session's
     /// capability, else routing.
     pub capability: Option<String>,
-    /// History the caller owns (the OpenAI-compatible endpoint), used instead of a
-    /// stored session.
+    /// History the caller owns (the OpenAI-compatible endpoints): used instead
+    /// of a stored session, or with `session_id` appended after its messages
+    /// (the Responses API's input after `previous_response_id`).
     pub history: Option<Vec<Message>>,
+    /// Record `history` with the turn, so that a stored session holds the whole
+    /// conversation and can be continued (the Responses API).
+    pub keep_history: bool,
+    /// A system message put before everything else, for this turn only: never
+    /// recorded (the Responses API's `instructions`).
+    pub instructions: Option<String>,
     /// A template the turn must produce (structured invoke).
     pub template: Option<String>,
 }

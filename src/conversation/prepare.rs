@@ -40,6 +40,11 @@ pub struct PreparedTurn {
     pub(super) template: Option<String>,
     pub(super) caller: Caller,
     pub(super) store: bool,
+    /// Where the messages to record with the turn start in `history`, when
+    /// the request's history is kept (`TurnRequest::keep_history`).
+    pub(super) recorded_from: Option<usize>,
+    /// How many turns the continued session has answered (0 for a new one).
+    pub(super) answered: usize,
     /// Held until the turn is recorded, for a continued session.
     pub(super) _session_guard: Option<OwnedMutexGuard<()>>,
 }
@@ -48,6 +53,12 @@ impl PreparedTurn {
     /// The session the turn belongs to.
     pub fn session_id(&self) -> &str {
         &self.session_id
+    }
+
+    /// How many turns the continued session had answered when the turn was
+    /// prepared (0 for a new session): this turn, answered, is the next.
+    pub fn answered(&self) -> usize {
+        self.answered
     }
 }
 
@@ -83,11 +94,18 @@ pub async fn prepare(
     if let Some(customer) = &customer {
         state.workspace.ensure_customer(customer).await?;
     }
-    let history = match (request.history, existing) {
-        (Some(history), _) => history,
-        (None, Some(session)) => session.messages,
-        (None, None) => Vec::new(),
-    };
+    let answered = existing.as_ref().map_or(0, |session| session.answered);
+    let stored = existing.map(|session| session.messages).unwrap_or_default();
+    let given = request.history.unwrap_or_default();
+    check_continuation(&stored, &given)?;
+    let mut history: Vec<Message> = request
+        .instructions
+        .map(Message::system)
+        .into_iter()
+        .collect();
+    history.extend(stored);
+    let recorded_from = request.keep_history.then_some(history.len());
+    history.extend(given);
     Ok(PreparedTurn {
         state: state.clone(),
         agent,
@@ -102,6 +120,8 @@ pub async fn prepare(
         options: request.options,
         caller: request.caller,
         store: request.store,
+        recorded_from,
+        answered,
         _session_guard: session_guard,
     })
 }
@@ -120,8 +140,7 @@ fn requested_customer(request: &TurnRequest) -> Result<Option<CustomerId>, Conve
 }
 
 /// The message, trimmed: not over the limit, and not empty unless the
-/// caller's history ends with its functions' results (the turn continues);
-/// and not both a history and a session.
+/// caller's history ends with its functions' results (the turn continues).
 fn checked_message(
     state: &AppState,
     request: &TurnRequest,
@@ -146,12 +165,31 @@ fn checked_message(
             "message is longer than {max_chars} characters"
         )));
     }
-    if request.history.is_some() && request.session_id.is_some() {
-        return Err(ConversationError::Invalid(
-            "send either a history or a session_id, not both".into(),
-        ));
-    }
     Ok(Some(message.to_string()))
+}
+
+/// Function results that open a history given with a session answer the
+/// calls the session's last answer handed back, each once.
+fn check_continuation(stored: &[Message], given: &[Message]) -> Result<(), ConversationError> {
+    let mut open: Vec<&str> = match stored.last() {
+        Some(Message::Assistant { tool_calls, .. }) => {
+            tool_calls.iter().map(|call| call.id.as_str()).collect()
+        }
+        _ => Vec::new(),
+    };
+    for message in given {
+        let Message::Tool { tool_call_id, .. } = message else {
+            break;
+        };
+        let Some(at) = open.iter().position(|id| id == tool_call_id) else {
+            return Err(ConversationError::Invalid(format!(
+                "the function result for {tool_call_id:?} answers no call the conversation's \
+                 last answer made"
+            )));
+        };
+        open.remove(at);
+    }
+    Ok(())
 }
 
 /// Waits for a turn already running in the session, then reads the history it

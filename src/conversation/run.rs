@@ -122,7 +122,7 @@ impl PreparedTurn {
         result: &Result<Answer, TurnFailure>,
     ) -> TurnRecord {
         let (messages, progress, error): (Vec<Message>, &Progress, _) = match result {
-            Ok(answer) => (answer.messages.clone(), &answer.progress, None),
+            Ok(answer) => (self.recorded(&answer.messages), &answer.progress, None),
             Err(failure) => (
                 self.message.iter().map(Message::user).collect(),
                 &failure.progress,
@@ -154,6 +154,28 @@ impl PreparedTurn {
             cost_usd,
             error,
         }
+    }
+
+    /// The messages a finished turn adds to its session: the answer's, after
+    /// the request's own history when it is kept. A turn that continues after
+    /// the caller's function results starts from the history's last user
+    /// message (see `agent::request::Conversation`): the history already
+    /// holds those.
+    fn recorded(&self, answer: &[Message]) -> Vec<Message> {
+        let Some(from) = self.recorded_from else {
+            return answer.to_vec();
+        };
+        let history = &self.history;
+        let overlap = match self.message {
+            Some(_) => 0,
+            None => (1..=answer.len().min(history.len()))
+                .rev()
+                .find(|&k| history[history.len() - k..] == answer[..k])
+                .unwrap_or(0),
+        };
+        let mut messages = history[from.min(history.len())..].to_vec();
+        messages.extend_from_slice(&answer[overlap..]);
+        messages
     }
 
     fn result(self, chosen: Chosen, record: TurnRecord, answer: Answer) -> TurnResult {

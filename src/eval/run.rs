@@ -213,6 +213,8 @@ impl CaseRun<'_> {
             session_id,
             capability: (i == 0).then(|| self.case.capability.clone()),
             history: None,
+            keep_history: false,
+            instructions: None,
             template: None,
             options: Default::default(),
         }

@@ -123,6 +123,8 @@ pub(super) async fn chat(
             session_id: request.session_id,
             capability: request.capability,
             history: None,
+            keep_history: false,
+            instructions: None,
             template: None,
             options: Default::default(),
         },

@@ -119,6 +119,8 @@ pub(super) async fn invoke(
             session_id: None,
             capability: Some(id),
             history: None,
+            keep_history: false,
+            instructions: None,
             template: request.template,
             options: Default::default(),
         },

@@ -14,6 +14,7 @@ mod openai;
 mod openapi;
 mod prometheus;
 mod ready;
+mod responses;
 mod server;
 mod shutdown;
 mod sse;
@@ -150,6 +151,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(chat::chat))
         .routes(routes!(invoke::invoke))
         .routes(routes!(openai::completions))
+        .routes(routes!(responses::create))
         .routes(routes!(openai::models))
         .routes(routes!(customers::list))
         .routes(routes!(customers::show))

@@ -37,6 +37,8 @@ pub struct Session {
     pub cost_usd: Option<f64>,
     /// Finished turns.
     pub turns: usize,
+    /// Finished turns that answered (a failed turn adds none).
+    pub answered: usize,
 }
 
 /// A session store failed.
@@ -104,6 +106,7 @@ impl Session {
             usage: Usage::default(),
             cost_usd: None,
             turns: 0,
+            answered: 0,
         }
     }
 
@@ -113,6 +116,7 @@ impl Session {
         self.capability = turn.capability.clone();
         if turn.error.is_none() {
             self.messages.extend_from_slice(&turn.messages);
+            self.answered += 1;
         }
         self.usage += turn.usage;
         self.cost_usd = add_costs(self.cost_usd, turn.cost_usd);

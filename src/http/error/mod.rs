@@ -46,6 +46,9 @@ pub enum ApiError {
     /// 404: no such session.
     #[error("unknown session {0:?}")]
     UnknownSession(String),
+    /// 404: no stored response with this id that the key and customer reach.
+    #[error("no stored response {0:?} (previous_response_id)")]
+    UnknownResponse(String),
     /// 401: no valid API key (`Authorization: Bearer <key>`).
     #[error("a valid API key is required: send Authorization: Bearer <key>")]
     Unauthorized,
@@ -118,6 +121,7 @@ impl ApiError {
             | ApiError::UnsupportedParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnknownCapability(_)
             | ApiError::UnknownSession(_)
+            | ApiError::UnknownResponse(_)
             | ApiError::UnknownCustomer(_)
             | ApiError::UnknownArtifact(_)
             | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
@@ -148,6 +152,7 @@ impl ApiError {
             ApiError::UnsupportedParameter { .. } => "unsupported_parameter",
             ApiError::UnknownCapability(_) => "unknown_capability",
             ApiError::UnknownSession(_) => "unknown_session",
+            ApiError::UnknownResponse(_) => "previous_response_not_found",
             ApiError::UnknownCustomer(_) => "unknown_customer",
             ApiError::UnknownArtifact(_) => "unknown_artifact",
             ApiError::NoRoute(_) => "not_found",
@@ -255,6 +260,7 @@ impl ApiError {
         match self {
             ApiError::InvalidParameter { param, .. }
             | ApiError::UnsupportedParameter { param, .. } => Some(param),
+            ApiError::UnknownResponse(_) => Some("previous_response_id"),
             _ => None,
         }
     }

@@ -26,16 +26,19 @@ pub(super) struct Split {
 }
 
 /// Splits the caller's messages. Images are accepted only for a model
-/// declared multimodal.
+/// declared multimodal. `continues`: the messages follow a stored
+/// conversation, so function results may open them (the conversation checks
+/// those against the calls it handed back).
 pub(super) fn split_messages(
     messages: Vec<ChatCompletionRequestMessage>,
     multimodal: bool,
+    continues: bool,
 ) -> Result<Split, ApiError> {
     let mut history = Vec::with_capacity(messages.len());
     for (i, message) in messages.into_iter().enumerate() {
         history.push(ours(i, message, multimodal)?);
     }
-    check_tool_results(&history)?;
+    check_tool_results(&history, continues)?;
     match history.pop() {
         Some(Message::User { content, images }) => Ok(Split {
             history,
@@ -58,10 +61,16 @@ pub(super) fn split_messages(
     }
 }
 
-/// Every tool message answers a call the assistant made before it, once.
-fn check_tool_results(history: &[Message]) -> Result<(), ApiError> {
+/// Every tool message answers a call the assistant made before it, once;
+/// those that open a continuation answer the stored conversation's calls.
+fn check_tool_results(history: &[Message], continues: bool) -> Result<(), ApiError> {
     let mut open: Vec<&str> = Vec::new();
+    let mut leading = continues;
     for (i, message) in history.iter().enumerate() {
+        if leading && matches!(message, Message::Tool { .. }) {
+            continue;
+        }
+        leading = false;
         match message {
             Message::Assistant { tool_calls, .. } => {
                 open = tool_calls.iter().map(|c| c.id.as_str()).collect();

@@ -6,7 +6,7 @@
 mod doc;
 mod error;
 mod messages;
-mod request;
+pub(super) mod request;
 mod wire;
 
 use async_openai::types::chat::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse};
@@ -111,9 +111,12 @@ pub(super) async fn completions(
 ) -> Result<Response, OpenAiError> {
     let customer = customer(&headers)?;
     let agent = state.agent.as_ref();
-    let parsed = request::parse(raw, agent.is_some_and(Agent::multimodal), &|name| {
-        agent.is_some_and(|a| a.owns_tool(name))
-    })?;
+    let parsed = request::parse(
+        raw,
+        agent.is_some_and(Agent::multimodal),
+        &|name| agent.is_some_and(|a| a.owns_tool(name)),
+        false,
+    )?;
     let store = parsed.store
         || headers
             .get(STORE_HEADER)
@@ -129,6 +132,8 @@ pub(super) async fn completions(
             session_id: None,
             capability: Some(parsed.model),
             history: Some(parsed.history),
+            keep_history: false,
+            instructions: None,
             template: None,
             options: parsed.options,
         },
@@ -154,7 +159,7 @@ pub(super) async fn completions(
 
 /// The customer the header names. The request's `user` (often an end-user
 /// id, for abuse tracking) never names one.
-fn customer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(super) fn customer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     headers
         .get(CUSTOMER_HEADER)
         .map(|value| {

@@ -16,22 +16,22 @@ use crate::model::{CallOptions, Message, ToolChoiceMode, ToolDefinition};
 
 /// What the request asks for, checked.
 #[derive(Debug)]
-pub(super) struct Parsed {
+pub(in crate::http) struct Parsed {
     /// The capability id or `auto`.
-    pub(super) model: String,
+    pub(in crate::http) model: String,
     /// The caller's history.
-    pub(super) history: Vec<Message>,
+    pub(in crate::http) history: Vec<Message>,
     /// The new user message; empty when the turn continues after the
     /// caller's function results.
-    pub(super) message: String,
+    pub(in crate::http) message: String,
     /// Tools, tool choice, sampling and format.
-    pub(super) options: TurnOptions,
+    pub(in crate::http) options: TurnOptions,
     /// Answer as server-sent chunks.
-    pub(super) stream: bool,
+    pub(in crate::http) stream: bool,
     /// Send a usage chunk at the end of a stream.
-    pub(super) include_usage: bool,
+    pub(in crate::http) include_usage: bool,
     /// `store: true`: keep the turn as a session.
-    pub(super) store: bool,
+    pub(in crate::http) store: bool,
 }
 
 /// Parameters that change nothing pmcoach can honour and are refused when set.
@@ -64,11 +64,13 @@ fn invalid(param: &str, message: impl Into<String>) -> ApiError {
 
 /// Checks and reads a raw request. `multimodal`: whether images may be sent;
 /// `own_tool`: whether a tool name is pmcoach's (a caller's function may not
-/// take it).
-pub(super) fn parse(
+/// take it); `continues`: the messages follow a stored conversation (the
+/// Responses API's `previous_response_id`).
+pub(in crate::http) fn parse(
     raw: Value,
     multimodal: bool,
     own_tool: &dyn Fn(&str) -> bool,
+    continues: bool,
 ) -> Result<Parsed, ApiError> {
     refuse_unsupported(&raw)?;
     let request: CreateChatCompletionRequest = serde_json::from_value(raw)
@@ -80,7 +82,7 @@ pub(super) fn parse(
         history,
         message,
         images,
-    } = split_messages(request.messages, multimodal)?;
+    } = split_messages(request.messages, multimodal, continues)?;
     Ok(Parsed {
         model: request.model,
         history,
