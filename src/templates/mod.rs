@@ -20,7 +20,10 @@ use serde_json::Value;
 
 use crate::defuse::LinkPolicy;
 
-pub use derive::{CRITERIA, Derivation, VALUE_LADDER, WORK_TYPES, prefill_current_allocation};
+pub use derive::{
+    CRITERIA, Derivation, GRADUATION_CRITERIA, VALUE_LADDER, WORK_TYPES, implied_rate,
+    prefill_current_allocation,
+};
 pub use error::{FillError, TemplateError};
 pub use fields::{FieldError, FieldErrorKind};
 pub use outline::outline;
