@@ -34,7 +34,7 @@ pub enum Derivation {
     /// implies, from `rate_basis.hourly_rate` at the current level.
     ImpliedRate,
     /// `investment.{current,proposed}`: totals from hours × rate, the change between
-    /// them, and the return on the proposed investment.
+    /// them, and the return on the increment (proposed minus current).
     InvestmentRoi,
     /// `evaluation.<criterion>.{a,b,c}` scored 1-5: weighted totals per option with
     /// the family's fixed weights, and the leading option.
@@ -222,8 +222,9 @@ mod tests {
         assert_eq!(i["proposed"]["total"], 15000.0);
         assert_eq!(i["change"], 3000.0);
         assert_eq!(i["change_pct"], 25.0);
-        assert_eq!(i["roi_multiple"], 3.0);
-        assert_eq!(i["net_monthly_value"], 30000.0);
+        // The return is on the $3,000 increment, not the whole $15,000 fee.
+        assert_eq!(i["roi_multiple"], 15.0);
+        assert_eq!(i["net_monthly_value"], 42000.0);
         assert_eq!(out.corrections.len(), 1);
         assert!(out.corrections[0].contains("total 10000"));
     }
