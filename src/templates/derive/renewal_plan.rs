@@ -97,7 +97,10 @@ pub(super) fn renewal_plan(fields: &mut Value, out: &mut Derived) {
         plan.open_by,
         plan.proposal_from,
         plan.proposal_by,
-        timing.map(|t| format!(". {t}")).unwrap_or_default()
+        timing
+            .as_deref()
+            .map(|t| format!(". {}", t.trim_end_matches('.')))
+            .unwrap_or_default()
     ));
 }
 
