@@ -77,6 +77,7 @@ async fn the_model_fills_a_template_and_the_document_comes_back() {
         json!([
             "client-pm-coaching-plan",
             "engagement-value-assessment",
+            "graduation-plan",
             "strategic-work-proposal"
         ])
     );

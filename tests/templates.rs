@@ -101,36 +101,59 @@ fn assert_same_structure(rendered: &str, reference: &str, what: &str) {
     );
 }
 
-#[test]
-fn every_capability_has_at_least_two_templates_and_the_coach_its_three() {
-    let (capabilities, templates) = shipped();
-    for capability in &capabilities {
-        let own = templates.for_capability(&capability.id);
-        let want = if capability.id == "strategic-pm-coach" {
-            3
-        } else {
-            2
-        };
-        assert!(
-            own.len() >= want,
-            "{} has {} templates",
-            capability.id,
-            own.len()
-        );
-    }
-    let coach: Vec<String> = templates
-        .for_capability("strategic-pm-coach")
+fn titles(templates: &Templates, capability: &str) -> Vec<String> {
+    templates
+        .for_capability(capability)
         .iter()
         .map(|t| t.title.clone())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_family_has_its_eighteen_documents_and_the_graduation_plan() {
+    let (_, templates) = shipped();
     assert_eq!(
-        coach,
+        titles(&templates, "strategic-pm-coach"),
         [
             "Client PM Coaching Plan",
             "Engagement Value Assessment",
+            "Graduation Plan",
             "Strategic Work Proposal"
         ]
     );
+    assert_eq!(
+        titles(&templates, "growth-advisor"),
+        [
+            "Feedback Entry",
+            "Growth Profile Assessment",
+            "Growth Roadmap",
+            "Quarterly Retrospective",
+            "Skill Matrix"
+        ]
+    );
+    assert_eq!(
+        titles(&templates, "exec-comms-specialist"),
+        [
+            "Board Update",
+            "Executive Email",
+            "Executive Memo (6-Pager Style)"
+        ]
+    );
+    assert_eq!(
+        titles(&templates, "relationship-advisor"),
+        [
+            "Boundary Setting Framework",
+            "Difficult Conversation Prep",
+            "Exit Strategy",
+            "Relationship Health Assessment",
+            "Renewal Strategy"
+        ]
+    );
+    assert_eq!(
+        titles(&templates, "strategy-architect"),
+        ["Product Strategy", "Strategic Options"]
+    );
+    assert_eq!(templates.iter().count(), 19);
 }
 
 #[test]
@@ -150,8 +173,9 @@ fn every_template_renders_its_fixture_with_the_reference_structure() {
             .expect("owner");
         let reference = reference_block(&capability.body, &template.title);
         assert_same_structure(&artifact.markdown, &reference, &template.id);
-        if template.capability == "strategic-pm-coach" {
-            // The coach's documents follow the seed itself, not only our copy of it.
+        if template.capability == "strategic-pm-coach" && template.id != "graduation-plan" {
+            // The coach's documents follow the seed itself, not only our copy of it
+            // (the seed names Phase 5 but has no Graduation Plan document).
             let original = reference_block(&seed, &template.title);
             assert_same_structure(
                 &artifact.markdown,
@@ -200,10 +224,24 @@ fn the_engagement_value_assessment_fills_and_derives() {
         md.contains("| Capability Building (coaching) | 5% | 20% | Increase |"),
         "{md}"
     );
+    // $150/hour at 1.5x is a $100 base: 2-3x of it as Strategic Advisor.
+    assert!(
+        md.contains("- **Implied Rate**: $200-300 per hour as Strategic Advisor (from $150 per hour as Expert Executor)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("*A tick means: observed in the client team (a gap to close).*\n- [ ] Start"),
+        "{md}"
+    );
     assert!(md.contains("- [x] Connect features to business outcomes"));
     assert!(md.contains("- [ ] Start with \"why\" before \"what\""));
-    assert!(md.contains("worth $156,000 because"));
-    assert_eq!(artifact.corrections.len(), 2, "{:?}", artifact.corrections);
+    assert!(md.contains("worth $156,000 per year because"), "{md}");
+    assert!(
+        md.contains("I can deliver $600,000 per year in value"),
+        "{md}"
+    );
+    // Two corrections and the implied rate's note.
+    assert_eq!(artifact.corrections.len(), 3, "{:?}", artifact.corrections);
     assert!(
         artifact
             .corrections
@@ -381,4 +419,168 @@ fn cli_lists_templates_and_renders_offline() {
     ]);
     assert_eq!(code, 1);
     assert!(err.contains("/nonexistent.json: cannot read"), "{err}");
+}
+
+#[test]
+fn the_work_proposal_returns_on_the_increment() {
+    let (_, templates) = shipped();
+    let artifact = templates
+        .fill(
+            "strategic-work-proposal",
+            fixture("strategic-work-proposal"),
+        )
+        .expect("renders");
+    let md = &artifact.markdown;
+    // $12,000 now, $15,000 proposed: $45,000 of value for $3,000 more.
+    assert!(md.contains("Change: +$3,000/month (+25%)."), "{md}");
+    assert!(
+        md.contains("Expected value: $45,000/month for $3,000/month more than today: 15× the increment (net $42,000/month)."),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_board_update_computes_each_variance() {
+    let (_, templates) = shipped();
+    let mut fields = fixture("board-update");
+    fields["performance"][2]["variance"] = json!("+25%");
+    let artifact = templates.fill("board-update", fields).expect("renders");
+    let md = &artifact.markdown;
+    assert!(md.contains("| Annual recurring revenue | $4,800,000 per year | $4,560,000 per year | -5% | Two enterprise deals moved to Q1 |"), "{md}");
+    assert!(
+        md.contains("| Readmission reduction at pilots | 15% | 22% | +7 pts |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Enterprise logos | 8 accounts | 6 accounts | -25% |"),
+        "{md}"
+    );
+    assert!(
+        artifact
+            .corrections
+            .iter()
+            .any(|c| c.contains("+25% corrected to -25%")),
+        "{:?}",
+        artifact.corrections
+    );
+}
+
+#[test]
+fn the_renewal_plan_is_dated_back_from_the_renewal() {
+    let (_, templates) = shipped();
+    let artifact = templates
+        .fill("renewal-strategy", fixture("renewal-strategy"))
+        .expect("renders");
+    let md = &artifact.markdown;
+    for line in [
+        "- **6 weeks before (2026-11-19)**: Review the value evidence and the health score",
+        "- **4-6 weeks before (2026-11-19 to 2026-12-03)**: Open with Elena in the steering meeting, leading with the readmission result",
+        "- **2-3 weeks before (2026-12-10 to 2026-12-17)**: Send the proposal",
+        "- **Renewal date (2026-12-31)**: Signed terms",
+        "**Timing**: In the window: open the renewal conversation by 2026-12-03.",
+        "- **Proposed Rate**: $190 per hour (+26.7%)",
+        "| Care navigation backlog reframed around readmissions | Readmissions down 22% at three pilots | Pilot dashboard, 20 Nov |",
+    ] {
+        assert!(md.contains(line), "{line}\n{md}");
+    }
+
+    // The ledger may have nothing yet, and a rate case is optional.
+    let mut fields = fixture("renewal-strategy");
+    let object = fields.as_object_mut().expect("object");
+    object.remove("value_delivered");
+    object.remove("rate_justification");
+    object.remove("date");
+    let md = templates
+        .fill("renewal-strategy", fields)
+        .expect("renders")
+        .markdown;
+    assert!(md.contains("| None recorded yet"), "{md}");
+    assert!(md.contains("No rate change argued yet"), "{md}");
+
+    let mut fields = fixture("renewal-strategy");
+    fields["renewal_date"] = json!("31 Dec");
+    let Err(FillError::Fields(errors)) = templates.fill("renewal-strategy", fields) else {
+        panic!("expected a field error");
+    };
+    assert_eq!(errors[0].path, "/renewal_date");
+}
+
+#[test]
+fn the_graduation_plan_dates_the_monthly_check_in() {
+    let (_, templates) = shipped();
+    let artifact = templates
+        .fill("graduation-plan", fixture("graduation-plan"))
+        .expect("renders");
+    let md = &artifact.markdown;
+    assert!(
+        md.contains(
+            "| Plans across time horizons | Not yet | The Q2 plan still has no LATER items |"
+        ),
+        "{md}"
+    );
+    // A criterion left out is listed, not met.
+    assert!(
+        md.contains("| Coaches others on strategic thinking | Not yet | — |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Ready to graduate**: Not yet: 3 of 5 criteria met"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- **First check-in**: 2027-04-30 (one month after graduation)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- **Then**: 2027-05-31, 2027-06-30, and monthly after that"),
+        "{md}"
+    );
+}
+
+#[test]
+fn every_checklist_says_what_a_tick_means() {
+    let (_, templates) = shipped();
+    for template in templates.iter() {
+        let md = templates
+            .fill(&template.id, fixture(&template.id))
+            .expect("renders")
+            .markdown;
+        let lines: Vec<&str> = md.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.starts_with("- [x]") || line.starts_with("- [ ]") {
+                let legend = lines[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|l| l.starts_with("- ["))
+                    .count();
+                let above = lines[i - legend - 1];
+                assert!(
+                    above.starts_with("*A tick means: "),
+                    "{}: no legend above {line:?}",
+                    template.id
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn cli_lists_all_nineteen_documents() {
+    let (code, out, err) = pmcoach(&["templates"]);
+    assert_eq!(code, 0, "{err}");
+    let listed: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with(' '))
+        .collect();
+    assert_eq!(listed.len(), 19, "{out}");
+    assert!(
+        out.contains(
+            "graduation-plan  Graduation Plan (strategic-pm-coach; Phase 5: Graduation Planning)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("renewal-strategy  Renewal Strategy (relationship-advisor;"),
+        "{out}"
+    );
 }

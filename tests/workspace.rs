@@ -223,13 +223,22 @@ async fn rendered_templates_are_saved_as_artifacts_and_logged() {
             .expect("row")
             .remove("current_pct");
     }
-    let fill = |id: &str| {
+    let fill = |id: &str, status: &str| {
         call(
             id,
             "fill_template",
-            &json!({"template": "engagement-value-assessment", "fields": fields}).to_string(),
+            &json!({"template": "engagement-value-assessment", "fields": fields, "status": status})
+                .to_string(),
         )
     };
+    // The header names the customer and the PM as customer-info.md does.
+    let dir = customer_dir(&server, "acme");
+    std::fs::create_dir_all(&dir).expect("customer folder");
+    std::fs::write(
+        dir.join("customer-info.md"),
+        "# Customer: acme\n\n## Engagement\n- **Customer Name**: Acme Corp\n- **Fractional PM**: Sam Rivera\n",
+    )
+    .expect("customer-info.md");
     upstream.push_all([
         tool_calls(vec![log_event_call(
             "e1",
@@ -243,8 +252,8 @@ async fn rendered_templates_are_saved_as_artifacts_and_logged() {
             "Strategic",
             1.0,
         )]),
-        tool_calls(vec![fill("f1")]),
-        tool_calls(vec![fill("f2")]),
+        tool_calls(vec![fill("f1", "Draft")]),
+        tool_calls(vec![fill("f2", "Final")]),
         text("Both versions are saved."),
     ]);
 
@@ -284,7 +293,7 @@ async fn rendered_templates_are_saved_as_artifacts_and_logged() {
 
     let saved = read(&customer_dir(&server, "acme").join("artifacts").join(&first));
     assert!(
-        saved.starts_with("# Engagement Value Assessment: Acme Corp\n\n**Customer**: acme\n"),
+        saved.starts_with("# Engagement Value Assessment: Acme Corp\n\n**Customer**: Acme Corp\n"),
         "{saved}"
     );
     for field in [
@@ -292,10 +301,16 @@ async fn rendered_templates_are_saved_as_artifacts_and_logged() {
         "**Last Updated**: ",
         "**Type**: Analysis",
         "**Status**: Draft",
-        "**Author**: Strategic PM Coach",
+        "**Author**: Sam Rivera",
     ] {
         assert!(saved.contains(field), "missing {field}");
     }
+    let final_one = read(
+        &customer_dir(&server, "acme")
+            .join("artifacts")
+            .join(&second),
+    );
+    assert!(final_one.contains("**Status**: Final\n"), "{final_one}");
     let (_, list) = server.get("/v1/customers/acme/artifacts").await;
     assert_eq!(list["artifacts"].as_array().map(Vec::len), Some(2));
     let (status, one) = server

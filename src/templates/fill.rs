@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::derive::Derived;
-use super::{Artifact, FillError, OutputTemplate, Templates, fields, today};
+use super::{Artifact, ArtifactStatus, FillError, OutputTemplate, Templates, fields, today};
 
 impl Templates {
     /// Validates `fields`, computes derived values, and renders the document.
@@ -39,6 +39,7 @@ impl Templates {
             markdown,
             corrections,
             saved_as: None,
+            status: ArtifactStatus::default(),
         })
     }
 

@@ -20,7 +20,10 @@ use serde_json::Value;
 
 use crate::defuse::LinkPolicy;
 
-pub use derive::{CRITERIA, Derivation, VALUE_LADDER, WORK_TYPES, prefill_current_allocation};
+pub use derive::{
+    CRITERIA, Derivation, GRADUATION_CRITERIA, VALUE_LADDER, WORK_TYPES, implied_rate,
+    prefill_current_allocation,
+};
 pub use error::{FillError, TemplateError};
 pub use fields::{FieldError, FieldErrorKind};
 pub use outline::outline;
@@ -73,6 +76,44 @@ pub struct Artifact {
     /// The file name under the customer's `artifacts/`, when it was saved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saved_as: Option<String>,
+    /// Where the document stands: its saved header's `**Status**`.
+    #[serde(default)]
+    pub status: ArtifactStatus,
+}
+
+/// A document's status, as the family's artifact header has it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    utoipa::ToSchema,
+)]
+pub enum ArtifactStatus {
+    /// Written, not yet reviewed (every new document unless the user says otherwise).
+    #[default]
+    Draft,
+    /// With the client or a reviewer.
+    #[serde(rename = "In Review")]
+    InReview,
+    /// Agreed.
+    Final,
+}
+
+impl ArtifactStatus {
+    /// As the header writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "Draft",
+            Self::InReview => "In Review",
+            Self::Final => "Final",
+        }
+    }
 }
 
 /// All templates of all capabilities, compiled once.

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError, ToolOutput};
 use crate::templates::{
-    Artifact, Derivation, FieldErrorKind, FillError, OutputTemplate, Templates, outline,
-    prefill_current_allocation,
+    Artifact, ArtifactStatus, Derivation, FieldErrorKind, FillError, OutputTemplate, Templates,
+    outline, prefill_current_allocation,
 };
 use crate::workspace::CustomerDocs;
 
@@ -26,6 +26,9 @@ pub struct FillTemplateArgs {
     /// The template's fields.
     #[serde(default = "empty_object")]
     pub fields: Value,
+    /// The document's status; Draft unless the user says it is in review or final.
+    #[serde(default)]
+    pub status: ArtifactStatus,
 }
 
 fn empty_object() -> Value {
@@ -87,7 +90,12 @@ impl Tool for FillTemplateTool {
             "type": "object",
             "properties": {
                 "template": {"type": "string", "enum": ids},
-                "fields": {"type": "object", "description": "Leave out derived values."}
+                "fields": {"type": "object", "description": "Leave out derived values."},
+                "status": {
+                    "type": "string",
+                    "enum": ["Draft", "In Review", "Final"],
+                    "description": "Draft unless the user says the document is in review or final."
+                }
             },
             "required": ["template"],
             "additionalProperties": false
@@ -117,6 +125,7 @@ impl Tool for FillTemplateTool {
             .fill_with(template, fields)
             .map_err(|err| fill_error(template, err))?;
         artifact.corrections.splice(0..0, notes);
+        artifact.status = args.status;
         if let Some(docs) = context.customer.filter(CustomerDocs::writable) {
             let name = docs
                 .save_artifact(&artifact, &template.artifact_type, &context.caller.name)

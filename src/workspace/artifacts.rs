@@ -8,6 +8,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::event_log::NewEvent;
+use super::info;
+use super::markdown::one_line;
 use super::{ARTIFACTS_DIR, ArtifactName, CustomerId, Workspace, WorkspaceError, slugify};
 use crate::atomic;
 use crate::templates::Artifact;
@@ -36,14 +38,33 @@ fn capitalized(word: &str) -> String {
     })
 }
 
+/// Who the header names: the customer by its display name, the author as
+/// the fractional PM when `customer-info.md` names one.
+struct Names {
+    customer: String,
+    author: String,
+}
+
+impl Names {
+    /// From `customer-info.md`'s `Customer Name` and `Fractional PM` facts,
+    /// else the customer's id and `fallback_author` (the caller).
+    fn from_info(info: &str, customer: &CustomerId, fallback_author: &str) -> Self {
+        let facts = info::facts(info);
+        let fact = |name: &str| {
+            facts
+                .iter()
+                .find(|(field, _)| field.eq_ignore_ascii_case(name))
+                .map(|(_, value)| one_line(value))
+        };
+        Self {
+            customer: fact("Customer Name").unwrap_or_else(|| customer.to_string()),
+            author: fact("Fractional PM").unwrap_or_else(|| fallback_author.to_string()),
+        }
+    }
+}
+
 /// The saved document: title, header block, then the rendered body.
-fn document(
-    customer: &CustomerId,
-    artifact: &Artifact,
-    kind: &str,
-    author: &str,
-    date: &str,
-) -> String {
+fn document(artifact: &Artifact, kind: &str, names: &Names, date: &str) -> String {
     let body = artifact
         .markdown
         .strip_prefix(&format!("# {}", artifact.title))
@@ -51,9 +72,12 @@ fn document(
         .trim_start_matches('\n');
     format!(
         "# {title}\n\n**Customer**: {customer}\n**Created**: {date}\n**Last Updated**: {date}\n\
-         **Type**: {kind}\n**Status**: Draft\n**Author**: {author}\n\n---\n\n{body}",
+         **Type**: {kind}\n**Status**: {status}\n**Author**: {author}\n\n---\n\n{body}",
         title = artifact.title,
+        customer = names.customer,
         kind = capitalized(kind),
+        status = artifact.status.as_str(),
+        author = names.author,
     )
 }
 
@@ -121,15 +145,16 @@ impl Workspace {
             slugify(kind, 20),
             slugify(&artifact.template, 60)
         );
-        let text = document(customer, artifact, kind, author, &date);
+        let names = Names::from_info(&self.info(customer)?, customer, author);
+        let text = document(artifact, kind, &names, &date);
         let name = self.create_fresh(&dir, &base, &text)?;
         let event = NewEvent::note(
             date,
             "Delivery",
             artifact.title.clone(),
             format!(
-                "{author} produced {} and saved it as artifacts/{name}",
-                artifact.title
+                "{} produced {} and saved it as artifacts/{name}",
+                names.author, artifact.title
             ),
         );
         self.log_event_locked(customer, &event)?;

@@ -1,5 +1,7 @@
 //! The investment comparison: totals from hours × rate, the change between
-//! the current and proposed investment, and the proposed one's return.
+//! the current and proposed investment, and the return on that change: the
+//! client already pays the current fee, so the strategic value is bought by
+//! the increment, not by the whole proposed fee.
 
 use serde_json::{Map, Value, json};
 
@@ -26,7 +28,7 @@ pub(super) fn investment(fields: &mut Value, out: &mut Derived) {
         return;
     }
     let mut note = set_change(investment, current, proposed);
-    note.push_str(&set_return(investment, proposed));
+    note.push_str(&set_return(investment, proposed - current));
     out.notes.push(note);
 }
 
@@ -72,14 +74,62 @@ fn set_change(investment: &mut Map<String, Value>, current: f64, proposed: f64) 
     note
 }
 
-/// Sets `roi_multiple` and `net_monthly_value` when the expected monthly value
-/// is given; returns the note's addition (empty otherwise).
-fn set_return(investment: &mut Map<String, Value>, proposed: f64) -> String {
+/// Sets `net_monthly_value` (the expected monthly value less the increment)
+/// and, when the proposal costs more than today, `roi_multiple` (the value
+/// over the increment); returns the note's addition (empty without a value).
+fn set_return(investment: &mut Map<String, Value>, increment: f64) -> String {
     let Some(value) = number(investment, "expected_monthly_value") else {
         return String::new();
     };
-    let multiple = (value / proposed * 10.0).round() / 10.0;
+    investment.insert("net_monthly_value".into(), rounded(value - increment));
+    if increment <= 0.0 {
+        investment.insert("roi_multiple".into(), Value::Null);
+        return format!(
+            ", no increment to return on (the proposal costs no more than today), net {}/month",
+            value - increment
+        );
+    }
+    let multiple = (value / increment * 10.0).round() / 10.0;
     investment.insert("roi_multiple".into(), json!(multiple));
-    investment.insert("net_monthly_value".into(), rounded(value - proposed));
-    format!(", ROI {multiple}x, net {}/month", value - proposed)
+    format!(
+        ", ROI {multiple}x on the {increment}/month increment, net {}/month",
+        value - increment
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn derive(current: (f64, f64), proposed: (f64, f64), value: f64) -> (Value, Derived) {
+        let mut fields = json!({"investment": {
+            "current": {"hours_per_month": current.0, "rate": current.1},
+            "proposed": {"hours_per_month": proposed.0, "rate": proposed.1},
+            "expected_monthly_value": value
+        }});
+        let mut out = Derived::default();
+        investment(&mut fields, &mut out);
+        (fields, out)
+    }
+
+    #[test]
+    fn roi_divides_the_value_by_the_increment() {
+        // $12,000 today, $13,500 proposed: the $40,000 of value costs $1,500 more.
+        let (fields, out) = derive((80.0, 150.0), (60.0, 225.0), 40000.0);
+        let i = &fields["investment"];
+        assert_eq!(i["change"], 1500.0);
+        assert_eq!(i["roi_multiple"], 26.7);
+        assert_eq!(i["net_monthly_value"], 38500.0);
+        assert!(out.notes[0].contains("ROI 26.7x on the 1500/month increment"));
+    }
+
+    #[test]
+    fn a_proposal_that_costs_less_has_no_multiple() {
+        let (fields, out) = derive((80.0, 150.0), (40.0, 250.0), 20000.0);
+        let i = &fields["investment"];
+        assert_eq!(i["change"], -2000.0);
+        assert_eq!(i["roi_multiple"], Value::Null);
+        assert_eq!(i["net_monthly_value"], 22000.0);
+        assert!(out.notes[0].contains("no increment to return on"));
+    }
 }

@@ -1,15 +1,22 @@
 //! Values that follow from other fields are computed here, not trusted from the
 //! model: each derivation fills or corrects fields and says what it changed.
 
+mod graduation;
+mod implied_rate;
 mod investment;
+mod renewal_plan;
 mod time_allocation;
 mod value_ladder;
+mod variance;
 mod weighted_scores;
 
+use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::fields::FieldError;
+pub use graduation::GRADUATION_CRITERIA;
+pub use implied_rate::implied_rate;
 pub use time_allocation::{WORK_TYPES, prefill_current_allocation};
 pub use value_ladder::VALUE_LADDER;
 pub use weighted_scores::CRITERIA;
@@ -23,12 +30,24 @@ pub enum Derivation {
     TimeAllocation,
     /// `value_ladder.{current,target}_level`: the rate multiplier each level implies.
     ValueLadder,
+    /// `value_ladder.implied_rate_{low,high}`: the hourly rate the target level
+    /// implies, from `rate_basis.hourly_rate` at the current level.
+    ImpliedRate,
     /// `investment.{current,proposed}`: totals from hours × rate, the change between
-    /// them, and the return on the proposed investment.
+    /// them, and the return on the increment (proposed minus current).
     InvestmentRoi,
     /// `evaluation.<criterion>.{a,b,c}` scored 1-5: weighted totals per option with
     /// the family's fixed weights, and the leading option.
     WeightedScores,
+    /// `performance[].variance`: actual against plan, in percent of plan (in
+    /// points for percentages).
+    Variance,
+    /// `conversation_plan`: the renewal conversation's dates, counted back from
+    /// `renewal_date`, and the proposed rate's change.
+    RenewalPlan,
+    /// `criteria_met`, `ready` and `check_ins`: graduation criteria counted and
+    /// the monthly check-ins after `graduation_date`.
+    GraduationCheckIn,
 }
 
 /// What a derivation did: corrections made, or errors that stop the render.
@@ -48,6 +67,26 @@ impl Derivation {
             Derivation::ValueLadder => value_ladder::value_ladder(fields, out),
             Derivation::InvestmentRoi => investment::investment(fields, out),
             Derivation::WeightedScores => weighted_scores::weighted_scores(fields, out),
+            Derivation::ImpliedRate => implied_rate::derive(fields, out),
+            Derivation::Variance => variance::variance(fields, out),
+            Derivation::RenewalPlan => renewal_plan::renewal_plan(fields, out),
+            Derivation::GraduationCheckIn => graduation::graduation(fields, out),
+        }
+    }
+}
+
+/// The date at `key` (`YYYY-MM-DD`); `None` when absent, an error noted in
+/// `out` when it is not a real date.
+fn date(map: &Map<String, Value>, key: &str, path: &str, out: &mut Derived) -> Option<Date> {
+    let text = map.get(key).and_then(Value::as_str)?;
+    match text.trim().parse::<Date>() {
+        Ok(date) => Some(date),
+        Err(_) => {
+            out.errors.push(FieldError::invalid(
+                path,
+                format!("{text:?} is not a date; use YYYY-MM-DD"),
+            ));
+            None
         }
     }
 }
@@ -183,8 +222,9 @@ mod tests {
         assert_eq!(i["proposed"]["total"], 15000.0);
         assert_eq!(i["change"], 3000.0);
         assert_eq!(i["change_pct"], 25.0);
-        assert_eq!(i["roi_multiple"], 3.0);
-        assert_eq!(i["net_monthly_value"], 30000.0);
+        // The return is on the $3,000 increment, not the whole $15,000 fee.
+        assert_eq!(i["roi_multiple"], 15.0);
+        assert_eq!(i["net_monthly_value"], 42000.0);
         assert_eq!(out.corrections.len(), 1);
         assert!(out.corrections[0].contains("total 10000"));
     }
