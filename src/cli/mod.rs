@@ -4,6 +4,7 @@ mod capabilities;
 mod chat;
 mod eval;
 mod keys;
+mod portfolio;
 mod serve;
 mod templates;
 
@@ -68,6 +69,8 @@ pub enum Command {
     },
     /// List the output templates with their fields.
     Templates,
+    /// Every customer: strategic ratio, ladder level, renewal, open items, evidence.
+    Portfolio,
     /// Render a template offline from a JSON file of fields.
     Render {
         /// Template id (see `pmcoach templates`).
@@ -170,6 +173,7 @@ async fn dispatch(mut config: Config, command: Command) -> Result<(), String> {
             customer,
         } => chat::chat(&config, capability.as_deref(), customer.as_deref()).await,
         Command::Templates => templates::list(&config),
+        Command::Portfolio => portfolio::portfolio(&config),
         Command::Render {
             template,
             fields,

@@ -8,6 +8,7 @@ mod connection;
 mod customers;
 mod error;
 mod invoke;
+mod memory;
 mod openai;
 mod server;
 mod shutdown;
@@ -159,6 +160,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::artifacts))
         .routes(routes!(customers::artifact))
         .routes(routes!(customers::session))
+        .routes(routes!(memory::positioning))
+        .routes(routes!(memory::evidence))
+        .routes(routes!(memory::client_pms))
+        .routes(routes!(memory::portfolio))
 }
 
 /// The OpenAPI document of the whole API: every route but the public ones
