@@ -17,13 +17,13 @@ use crate::workspace::evidence::EvidenceEntry;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordEvidenceArgs {
-    /// What the PM did (the strategic contribution).
+    /// What the PM did.
     pub contribution: String,
-    /// What it changed for the business, measurably where possible.
+    /// What it changed for the business.
     pub business_impact: String,
-    /// Where it can be seen: a document, a decision, a metric, a message.
+    /// Where it shows (document, decision, metric).
     pub evidence: String,
-    /// YYYY-MM-DD; today when left out.
+    /// YYYY-MM-DD (default today).
     #[serde(default)]
     pub date: Option<String>,
 }
@@ -38,9 +38,8 @@ impl Tool for RecordEvidenceTool {
     type Args = RecordEvidenceArgs;
 
     fn description(&self) -> String {
-        "Record a strategic contribution in the customer's evidence ledger: what the PM did, its \
-         business impact and where the evidence is. The ledger is the rate justification and \
-         fills the Renewal Strategy's Value Delivered table."
+        "Record a strategic contribution, its business impact and its evidence in the \
+         customer's evidence ledger (the rate justification)."
             .to_string()
     }
 

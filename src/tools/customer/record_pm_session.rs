@@ -22,20 +22,20 @@ pub enum Frequency {
     Usually,
 }
 
-/// The Coaching Plan's four indicators, as observed now (give those you saw).
+/// The indicators observed now.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorArgs {
-    /// Asks why before deciding what to build.
+    /// Asks why first.
     #[serde(default)]
     pub starts_with_why: Option<Frequency>,
-    /// Ties the work to business outcomes.
+    /// Ties work to outcomes.
     #[serde(default)]
     pub connects_to_outcomes: Option<Frequency>,
-    /// Plans past the current sprint.
+    /// Plans past the sprint.
     #[serde(default)]
     pub thinks_beyond_sprint: Option<Frequency>,
-    /// Shapes the views of leadership.
+    /// Shapes leadership's views.
     #[serde(default)]
     pub influences_upward: Option<Frequency>,
 }
@@ -55,7 +55,7 @@ impl IndicatorArgs {
     }
 }
 
-/// The Coaching Plan's graduation criteria.
+/// A graduation criterion.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[allow(missing_docs)]
 pub enum Criterion {
@@ -88,21 +88,21 @@ impl Criterion {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordPmSessionArgs {
-    /// The client PM's name, as in the Client Team table.
+    /// The client PM's name.
     pub pm_name: String,
-    /// YYYY-MM-DD; today when left out.
+    /// YYYY-MM-DD (default today).
     #[serde(default)]
     pub date: Option<String>,
-    /// The indicators as they show now.
+    /// Indicators now.
     #[serde(default)]
     pub indicators: IndicatorArgs,
-    /// Graduation criteria the PM now meets.
+    /// Criteria now met.
     #[serde(default)]
     pub criteria_met: Vec<Criterion>,
-    /// True to record that the PM graduated to working on their own.
+    /// They graduated.
     #[serde(default)]
     pub graduated: bool,
-    /// What the session covered.
+    /// Notes.
     #[serde(default)]
     pub notes: Option<String>,
 }
@@ -117,10 +117,8 @@ impl Tool for RecordPmSessionTool {
     type Args = RecordPmSessionArgs;
 
     fn description(&self) -> String {
-        "Record a coaching session with one of the client's PMs (not a conversation with you): \
-         the four strategic-thinking indicators as they show now, graduation criteria met, notes; \
-         or set graduated once they work on their own. Progress from the Coaching Plan's \
-         baseline and the next session due are kept per PM."
+        "Record a coaching session with a client PM: indicators now, graduation criteria met, \
+         notes; or graduated once they work on their own."
             .to_string()
     }
 

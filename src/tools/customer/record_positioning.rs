@@ -40,15 +40,14 @@ impl LadderLevel {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordPositioningArgs {
-    /// Where the client places the PM on the Value Ladder now.
+    /// The level now.
     pub level: LadderLevel,
-    /// What shows it (the client's signals, a decision, a conversation).
+    /// What shows it.
     pub evidence: String,
-    /// The rate now as the PM states it (e.g. "$150/hour"); the recorded
-    /// rate (financials.md or customer-info.md) when left out.
+    /// The rate now, e.g. "$150/hour" (default: the recorded rate).
     #[serde(default)]
     pub rate: Option<String>,
-    /// YYYY-MM-DD; today when left out.
+    /// YYYY-MM-DD (default today).
     #[serde(default)]
     pub date: Option<String>,
 }
@@ -63,9 +62,8 @@ impl Tool for RecordPositioningTool {
     type Args = RecordPositioningArgs;
 
     fn description(&self) -> String {
-        "Record where the PM stands on the Value Ladder now (level, evidence, rate) in the \
-         customer's positioning history, which shows the move toward Strategic Advisor and the \
-         rate each higher level implies. An Engagement Value Assessment records it by itself."
+        "Record the PM's Value Ladder level now, with evidence and rate, in the customer's \
+         positioning history (an Engagement Value Assessment records it itself)."
             .to_string()
     }
 
