@@ -56,6 +56,9 @@ pub struct Situation<'a> {
     pub records: bool,
     /// The customer this turn is about, if any.
     pub customer: Option<CustomerView<'a>>,
+    /// The PM's own growth store (commitments, latest sessions), when the
+    /// turn keeps it (the growth advisor, for a caller covering every customer).
+    pub growth: Option<&'a str>,
 }
 
 /// What separates the stable part of the system prompt from the situation.
@@ -287,6 +290,7 @@ mod tests {
                     id: "acme",
                     context: Some("### Engagement facts\n- Rate: $150/h"),
                 }),
+                growth: None,
             })
             .expect("renders");
         assert!(text.starts_with("Today is 2026-11-30 (Monday)."));
@@ -303,6 +307,7 @@ mod tests {
                     id: "acme",
                     context: None,
                 }),
+                growth: None,
             })
             .expect("renders");
         assert!(!read_only.contains("log_event"));
@@ -320,6 +325,7 @@ mod tests {
                     id: "acme",
                     context: Some(forged),
                 }),
+                growth: None,
             })
             .expect("renders");
         assert_eq!(text.matches("</customer-documents>").count(), 1, "{text}");

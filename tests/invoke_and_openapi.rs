@@ -176,6 +176,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/customers/{id}/artifacts"),
     ("get", "/v1/customers/{id}/artifacts/{name}"),
     ("get", "/v1/customers/{id}/sessions/{session}"),
+    ("get", "/v1/customers/{id}/positioning"),
+    ("get", "/v1/customers/{id}/evidence"),
+    ("get", "/v1/customers/{id}/client-pms"),
+    ("get", "/v1/portfolio"),
 ];
 
 #[tokio::test]

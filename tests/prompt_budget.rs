@@ -46,7 +46,7 @@ fn copy_fixture(from: &Path, to: &Path) {
 }
 
 #[tokio::test]
-async fn a_plain_coach_turn_with_a_customer_fits_in_4000_tokens() {
+async fn a_plain_coach_turn_with_a_customer_fits_in_4400_tokens() {
     let (upstream, server) = setup().await;
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("evals/fixtures");
     copy_fixture(
@@ -68,8 +68,11 @@ async fn a_plain_coach_turn_with_a_customer_fits_in_4000_tokens() {
         "prompt tokens at the wire: messages {messages} + tools {tools} = {}",
         messages + tools
     );
+    // 4000 until issue 13: the engagement memory's three record tools
+    // (record_evidence, record_positioning, record_pm_session) cost about 630
+    // tokens of definitions, trimmed to their terse minimum.
     assert!(
-        messages + tools <= 4_000,
+        messages + tools <= 4_400,
         "messages {messages} + tools {tools}"
     );
 }

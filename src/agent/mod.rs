@@ -3,6 +3,7 @@
 
 mod consult;
 mod events;
+mod growth;
 mod options;
 mod request;
 mod route;
@@ -30,8 +31,8 @@ use crate::prompt::Prompts;
 use crate::templates::Templates;
 use crate::tokens::TokenCounter;
 use crate::tools::{
-    ConsultTool, DynTool, EngagementSummaryTool, FillTemplateTool, LogEventTool, Typed,
-    UpdateCustomerInfoTool,
+    ConsultTool, DynTool, EngagementSummaryTool, FillTemplateTool, LogEventTool,
+    RecordEvidenceTool, RecordPmSessionTool, RecordPositioningTool, Typed, UpdateCustomerInfoTool,
 };
 use crate::workspace::Workspace;
 
@@ -86,6 +87,8 @@ struct Inner {
     record_tools: Vec<Offered>,
     /// Tools that read them.
     read_tools: Vec<Offered>,
+    /// The growth advisor's tools for the PM's own store (see `growth.rs`).
+    growth_tools: Vec<Offered>,
     /// Stable system prompts, rendered and counted once each (std Mutex: held
     /// only to look up or insert, never across .await).
     stable_prompts: Mutex<HashMap<StableKey, Arc<Counted>>>,
@@ -127,7 +130,11 @@ impl Agent {
         let record_tools = vec![
             offer(Arc::new(Typed::new(LogEventTool)?)),
             offer(Arc::new(Typed::new(UpdateCustomerInfoTool)?)),
+            offer(Arc::new(Typed::new(RecordEvidenceTool)?)),
+            offer(Arc::new(Typed::new(RecordPositioningTool)?)),
+            offer(Arc::new(Typed::new(RecordPmSessionTool)?)),
         ];
+        let growth_tools = growth::tools(&offer)?;
         let read_tools = vec![offer(Arc::new(Typed::new(EngagementSummaryTool)?))];
         Ok(Self {
             inner: Arc::new(Inner {
@@ -140,6 +147,7 @@ impl Agent {
                 fill_tools,
                 record_tools,
                 read_tools,
+                growth_tools,
                 stable_prompts: Mutex::default(),
                 workspace,
                 limits,
@@ -188,6 +196,7 @@ impl Agent {
                 .values()
                 .chain(&inner.record_tools)
                 .chain(&inner.read_tools)
+                .chain(&inner.growth_tools)
                 .any(|offered| offered.tool.definition().name == name)
     }
 

@@ -21,7 +21,7 @@ use crate::prompt::SITUATION_SEPARATOR;
 use crate::session::{ModelCallRecord, Progress};
 use crate::tokens::{PER_MESSAGE, REPLY_PRIMING};
 use crate::tools::{DynTool, ToolContext};
-use crate::workspace::CustomerDocs;
+use crate::workspace::{CustomerDocs, GrowthDocs};
 
 /// The tools a turn may call, and their definitions as the model sees them.
 pub(super) struct Toolbox {
@@ -163,7 +163,8 @@ impl Agent {
     fn setup(&self, turn: &Turn<'_>) -> Result<(Toolbox, Conversation), AgentError> {
         let inner = &self.inner;
         let counter = &inner.engine.tokens;
-        let offered = self.tools_for(turn.capability, turn.depth, turn.customer.is_some());
+        let mut offered = self.tools_for(turn.capability, turn.depth, turn.customer.is_some());
+        offered.extend(self.growth_tools(turn));
         let caller_tools = turn.options.map_or(&[][..], |o| &o.caller_tools[..]);
         let tool_tokens: usize =
             offered.iter().map(|o| o.tokens).sum::<usize>() + counter.tools(caller_tools);
@@ -221,6 +222,9 @@ impl Agent {
             }),
             budget: turn.budget,
             today: self.inner.workspace.clock().today(),
+            growth: self
+                .keeps_growth(turn)
+                .then(|| GrowthDocs::new(&self.inner.workspace)),
         }
     }
 

@@ -55,7 +55,9 @@ impl Agent {
             None => None,
         };
         let today = today(self.inner.workspace.clock().today());
+        let growth = self.growth_context(turn)?;
         Ok(inner.prompts.situation(&Situation {
+            growth: growth.as_deref(),
             today: &today,
             records: turn.depth == 0 && turn.customer.is_some(),
             customer: turn.customer.map(|id| CustomerView {

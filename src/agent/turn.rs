@@ -41,6 +41,9 @@ pub struct Turn<'a> {
     pub budget: &'a Budget,
     /// The caller's options (its functions, tool choice, sampling, format).
     pub options: Option<&'a TurnOptions>,
+    /// Whether the caller's key covers every customer (or no keys are
+    /// configured): only then does the growth advisor keep the PM's growth store.
+    pub practice: bool,
 }
 
 impl<'a> Turn<'a> {
@@ -64,6 +67,7 @@ impl<'a> Turn<'a> {
             consulted_by: None,
             budget,
             options: None,
+            practice: false,
         }
     }
 }

@@ -4,6 +4,7 @@ mod capabilities;
 mod chat;
 mod eval;
 mod keys;
+mod portfolio;
 mod serve;
 mod templates;
 
@@ -73,6 +74,8 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<templates::TemplatesAction>,
     },
+    /// Every customer: strategic ratio, ladder level, renewal, open items, evidence.
+    Portfolio,
     /// Render a template offline from a JSON file of fields.
     Render {
         /// Template id (see `pmcoach templates`).
@@ -179,6 +182,10 @@ async fn dispatch(mut config: Config, command: Command) -> Result<(), String> {
             chat::chat(&config, capability.as_deref(), customer.as_deref()).await
         }
         Command::Templates { action } => templates::run(&config, action),
+        Command::Portfolio => {
+            announce_workspace(&config);
+            portfolio::portfolio(&config)
+        }
         Command::Render {
             template,
             fields,

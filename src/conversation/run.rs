@@ -43,6 +43,7 @@ impl PreparedTurn {
             required_template: self.template.as_deref(),
             message: self.message.as_deref(),
             options: Some(&self.options),
+            practice: self.caller.scope == crate::access::Scope::All,
             ..Turn::new(&chosen.capability, "", &self.session_id, &budget)
         };
         let result = self.agent.run_turn(turn).await;

@@ -96,6 +96,7 @@ mod tests {
                 markdown: "m".into(),
                 corrections: Vec::new(),
                 saved_as: None,
+                status: Default::default(),
             }),
         ];
         for event in &sent {

@@ -10,6 +10,7 @@ mod customers;
 mod error;
 mod guarded;
 mod invoke;
+mod memory;
 mod openai;
 mod openapi;
 mod prometheus;
@@ -161,6 +162,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::artifacts))
         .routes(routes!(customers::artifact))
         .routes(routes!(customers::session))
+        .routes(routes!(memory::positioning))
+        .routes(routes!(memory::evidence))
+        .routes(routes!(memory::client_pms))
+        .routes(routes!(memory::portfolio))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then shuts down

@@ -119,7 +119,13 @@ impl Tool for FillTemplateTool {
         let mut notes = Vec::new();
         if let Some(docs) = context.customer {
             notes = prefill_from_log(template, docs, &mut fields)?;
+            notes.extend(super::ledger_fill::prefill_renewal(
+                template,
+                docs,
+                &mut fields,
+            )?);
         }
+        let given = fields.clone();
         let mut artifact = self
             .templates
             .fill_with(template, fields)
@@ -137,9 +143,41 @@ impl Tool for FillTemplateTool {
                     ))
                 })?;
             artifact.saved_as = Some(name.to_string());
+            remember(
+                template,
+                &given,
+                docs,
+                name.as_str(),
+                context.today,
+                &mut artifact,
+            )
+            .await;
         }
         let content = confirmation(&artifact);
         Ok(ToolOutput::answer(content).with_artifact(artifact))
+    }
+}
+
+/// Records what the saved document tells the engagement memory (see
+/// `ledger_fill`), noting it; a failure is logged and noted, since the
+/// document itself is saved.
+async fn remember(
+    template: &OutputTemplate,
+    fields: &Value,
+    docs: CustomerDocs<'_>,
+    saved_as: &str,
+    today: jiff::civil::Date,
+    artifact: &mut Artifact,
+) {
+    match super::ledger_fill::record_from_document(template, fields, docs, saved_as, today).await {
+        Ok(Some(note)) => artifact.corrections.push(note),
+        Ok(None) => {}
+        Err(err) => {
+            tracing::error!(error = %err, "recording a document in the engagement memory failed");
+            artifact
+                .corrections
+                .push(format!("the engagement memory was not updated ({err})"));
+        }
     }
 }
 

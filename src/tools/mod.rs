@@ -6,22 +6,29 @@ mod args;
 mod consult;
 mod customer;
 mod fill_template;
+mod growth;
+mod ledger_fill;
 mod typed;
 
 pub use args::ArgsSchema;
 pub use consult::{CONSULTED_ANSWER, Consult, ConsultArgs, ConsultTool, Consulted};
 pub use customer::{
-    EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool,
-    UpdateCustomerInfoArgs, UpdateCustomerInfoTool,
+    EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool, RecordEvidenceArgs,
+    RecordEvidenceTool, RecordPmSessionArgs, RecordPmSessionTool, RecordPositioningArgs,
+    RecordPositioningTool, UpdateCustomerInfoArgs, UpdateCustomerInfoTool,
 };
 pub use fill_template::{FillTemplateArgs, FillTemplateTool};
+pub use growth::{
+    CommitmentStatus, GROWTH_ADVISOR, LogGrowthSessionArgs, LogGrowthSessionTool,
+    RecordCommitmentArgs, RecordCommitmentTool, UpdateCommitmentArgs, UpdateCommitmentTool,
+};
 pub use typed::{DynTool, Tool, Typed};
 
 use crate::capability::Capability;
 use crate::limits::Budget;
 use crate::session::Progress;
 use crate::templates::Artifact;
-use crate::workspace::CustomerDocs;
+use crate::workspace::{CustomerDocs, GrowthDocs};
 
 /// What one tool call produced.
 #[derive(Debug, Clone)]
@@ -127,6 +134,9 @@ pub struct ToolContext<'a> {
     pub budget: &'a Budget,
     /// Today, by the server's clock.
     pub today: jiff::civil::Date,
+    /// The PM's own growth store: only for the growth advisor at depth 0,
+    /// asked for by a caller whose key covers every customer.
+    pub growth: Option<GrowthDocs<'a>>,
 }
 
 impl<'a> ToolContext<'a> {

@@ -26,20 +26,28 @@ impl Workspace {
         }
         let info_text = self.info(customer)?;
         let log = self.event_log(customer)?;
-        Ok(Some(render(&info_text, &log, budget)))
+        let memory = self.memory_sections(customer)?;
+        Ok(Some(render(&info_text, &log, memory, budget)))
     }
 }
 
 /// The context's sections, most important first, cut to `budget`.
-fn render(info_text: &str, log: &EventLog, budget: usize) -> String {
+/// `memory` (positioning, evidence, client PMs) comes after the open items.
+fn render(info_text: &str, log: &EventLog, memory: Vec<String>, budget: usize) -> String {
     let summary = metrics::summarize(&log.events);
-    let parts = [
-        Some(facts(info_text)),
-        open_action_items(&log.action_items),
-        recent_events(&log.events),
-        Some(engagement_metrics(&summary)),
-    ];
-    cut_to_budget(parts.into_iter().flatten(), budget)
+    let parts = [Some(facts(info_text)), open_action_items(&log.action_items)]
+        .into_iter()
+        .flatten()
+        .chain(memory)
+        .chain(
+            [
+                recent_events(&log.events),
+                Some(engagement_metrics(&summary)),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+    cut_to_budget(parts, budget)
 }
 
 /// The facts and client PMs from `customer-info.md`, or a prompt to ask for them.

@@ -14,8 +14,8 @@ use crate::templates::Artifact;
 /// The documents of the turn's customer.
 #[derive(Debug, Clone, Copy)]
 pub struct CustomerDocs<'a> {
-    workspace: &'a Arc<Workspace>,
-    customer: &'a CustomerId,
+    pub(super) workspace: &'a Arc<Workspace>,
+    pub(super) customer: &'a CustomerId,
     writable: bool,
 }
 
@@ -42,7 +42,7 @@ impl<'a> CustomerDocs<'a> {
         self.writable
     }
 
-    fn check_writable(&self) -> Result<(), WorkspaceError> {
+    pub(super) fn check_writable(&self) -> Result<(), WorkspaceError> {
         if self.writable {
             Ok(())
         } else {

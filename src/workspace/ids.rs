@@ -29,6 +29,17 @@ fn slug(value: &str, max: usize) -> bool {
         && !value.contains("--")
 }
 
+impl InvalidName {
+    /// A client PM name with nothing to make a file name from.
+    pub fn client_pm(name: &str) -> Self {
+        Self {
+            what: "client PM name",
+            value: name.chars().take(80).collect(),
+            rule: "give the PM's name in letters and digits",
+        }
+    }
+}
+
 const SLUG_RULE: &str =
     "use 1-64 lowercase ASCII letters, digits and single inner hyphens (e.g. acme-corp)";
 
@@ -108,6 +119,29 @@ impl ArtifactName {
     }
 }
 
+/// A client PM's file stem under `client-pms/`: made by our code from the PM's
+/// name with [`slugify`], never taken from the model as a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientPmSlug(String);
+
+impl ClientPmSlug {
+    /// The slug of a client PM's name; `None` when the name has no letters or digits.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let made = slugify(name, MAX_ID_LEN);
+        slug(&made, MAX_ID_LEN).then_some(Self(made))
+    }
+
+    /// The file name, `<slug>.md`.
+    pub fn file_name(&self) -> String {
+        format!("{}.md", self.0)
+    }
+
+    /// The slug.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 macro_rules! display_and_serialize {
     ($($name:ident),*) => {$(
         impl fmt::Display for $name {
@@ -122,7 +156,7 @@ macro_rules! display_and_serialize {
         }
     )*};
 }
-display_and_serialize!(CustomerId, SessionId, ArtifactName);
+display_and_serialize!(CustomerId, SessionId, ArtifactName, ClientPmSlug);
 
 /// What [`CustomerId::parse`] and [`SessionId::parse`] accept, as a JSON
 /// Schema pattern (with `maxLength` [`MAX_ID_LEN`]).
@@ -293,5 +327,18 @@ mod tests {
         assert_eq!(slugify("  ", 80), "");
         assert_eq!(slugify("Ünïcode — only", 80), "n-code-only");
         assert!(slugify(&"word ".repeat(40), 30).len() <= 31);
+    }
+
+    #[test]
+    fn client_pm_slugs_come_from_names() {
+        let slug = ClientPmSlug::from_name("Dana Ortiz").expect("slug");
+        assert_eq!(slug.file_name(), "dana-ortiz.md");
+        assert_eq!(
+            ClientPmSlug::from_name("../../etc/passwd")
+                .expect("slug")
+                .as_str(),
+            "etc-passwd"
+        );
+        assert!(ClientPmSlug::from_name("../ ..").is_none());
     }
 }

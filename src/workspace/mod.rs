@@ -7,20 +7,31 @@
 //! replaced atomically and appends repair a torn tail first (see `atomic`).
 
 mod artifacts;
+pub mod client_pm_progress;
+mod client_pms;
 mod context;
 mod customer_info;
 mod customers;
 mod docs;
+mod docs_ledger;
 pub mod event_log;
 mod events;
+pub mod evidence;
 mod file_io;
+mod growth;
+mod growth_commitments;
 mod ids;
 pub mod info;
 mod ledger;
 mod markdown;
+mod memory_context;
 pub mod metrics;
 mod paths;
+mod portfolio;
+pub mod positioning;
+mod rate;
 mod retention;
+mod table_file;
 mod temp_files;
 mod transcripts;
 mod unstored;
@@ -30,12 +41,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub use artifacts::ArtifactSummary;
+pub use client_pms::CLIENT_PMS_DIR;
 pub use docs::CustomerDocs;
+pub use growth::{GROWTH_DIR, GrowthDocs, GrowthSession};
+pub use growth_commitments::{Commitment, CommitmentUpdate, STATUSES as COMMITMENT_STATUSES};
 pub use ids::{
-    ARTIFACT_NAME_PATTERN, ArtifactName, CustomerId, InvalidName, MAX_ID_LEN, SLUG_PATTERN,
-    SessionId, slugify,
+    ARTIFACT_NAME_PATTERN, ArtifactName, ClientPmSlug, CustomerId, InvalidName, MAX_ID_LEN,
+    SLUG_PATTERN, SessionId, slugify,
 };
 pub use ledger::{next_utc_midnight, utc_day};
+pub use portfolio::PortfolioRow;
+pub use rate::{ImpliedRate, Rate, implied_rates, ladder_level};
 pub use transcripts::{FileSessions, Line, SessionHeader, TRANSCRIPT_VERSION, Transcript};
 pub use unstored::USAGE_FILE;
 pub use usage::{CustomerUsage, DaySpend, SessionSpend, Spend};

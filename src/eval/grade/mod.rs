@@ -252,6 +252,7 @@ mod tests {
                         id: "acme",
                         context: Some("facts"),
                     }),
+                    growth: None,
                 })
                 .expect("renders");
             format!("{stable}{situation}")

@@ -110,6 +110,7 @@ impl Tool for LogEventTool {
         if !ids.is_empty() {
             content.push_str(&format!(" Action items: {}.", ids.join(", ")));
         }
+        content.extend(super::evidence_from_event(docs, &event).await?);
         Ok(ToolOutput::answer(content))
     }
 }

@@ -2,12 +2,22 @@
 //! the turn's customer only, through the handle our code fixed from the request;
 //! nothing the model passes names a customer or a path.
 
+mod dates;
 mod engagement_summary;
 mod log_event;
+mod record_evidence;
+mod record_pm_session;
+mod record_positioning;
 mod update_info;
 
+pub(crate) use dates::date_or_today;
 pub use engagement_summary::{EngagementSummaryArgs, EngagementSummaryTool};
 pub use log_event::{LogEventArgs, LogEventTool};
+pub(crate) use record_evidence::evidence_from_event;
+pub use record_evidence::{RecordEvidenceArgs, RecordEvidenceTool};
+pub use record_pm_session::{RecordPmSessionArgs, RecordPmSessionTool};
+pub(crate) use record_positioning::implied;
+pub use record_positioning::{RecordPositioningArgs, RecordPositioningTool};
 pub use update_info::{UpdateCustomerInfoArgs, UpdateCustomerInfoTool};
 
 use super::ToolError;

@@ -1,0 +1,64 @@
+//! `pmcoach portfolio`: every customer in the workspace as one table row.
+
+use crate::config::Config;
+use crate::workspace::{PortfolioRow, Workspace};
+
+/// Prints the portfolio of the configured workspace.
+pub(super) fn portfolio(config: &Config) -> Result<(), String> {
+    let workspace = Workspace::new(&config.workspace_dir);
+    let rows = workspace
+        .portfolio(|_| true)
+        .map_err(|err| format!("reading the workspace: {err}"))?;
+    print!("{}", table(&rows));
+    Ok(())
+}
+
+/// The rows as an aligned text table with a header.
+fn table(rows: &[PortfolioRow]) -> String {
+    let header = [
+        "Customer",
+        "Name",
+        "Strategic",
+        "Ladder level",
+        "Renewal",
+        "Open items",
+        "Evidence",
+    ];
+    let dash = || "-".to_string();
+    let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    for row in rows {
+        lines.push(vec![
+            row.id.to_string(),
+            row.name.clone().unwrap_or_else(dash),
+            row.strategic_pct
+                .map_or_else(dash, |pct| format!("{pct}% of {} h", row.logged_hours)),
+            row.ladder_level.clone().unwrap_or_else(dash),
+            row.renewal_date.clone().unwrap_or_else(dash),
+            row.open_action_items.to_string(),
+            row.evidence.to_string(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in &lines {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    if rows.is_empty() {
+        out.push_str("(no customers yet)\n");
+    }
+    out
+}
