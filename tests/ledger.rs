@@ -180,56 +180,17 @@ async fn an_assessment_records_the_level_and_bad_evidence_is_refused() {
     assert_eq!(status, 404, "{body}");
 }
 
-/// The shipped capabilities plus the fixture Renewal Strategy template.
-fn with_renewal_template() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("capabilities");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for entry in walk(&root.join("capabilities")) {
-        let relative = entry
-            .strip_prefix(root.join("capabilities"))
-            .expect("inside");
-        let target = dir.path().join(relative);
-        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(&entry, &target).expect("copy");
-    }
-    let templates = dir.path().join("relationship-advisor/templates");
-    for name in ["renewal-strategy.schema.json", "renewal-strategy.md.j2"] {
-        std::fs::copy(
-            root.join("tests/fixtures/renewal-strategy").join(name),
-            templates.join(name),
-        )
-        .expect("fixture template");
-    }
-    dir
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
-
 #[tokio::test]
 async fn the_renewal_strategy_is_filled_from_the_ledger_and_the_ladder() {
     let upstream = FakeUpstream::start().await;
-    let capabilities = with_renewal_template();
-    let mut config = config_for(Some(&upstream));
-    config.capabilities_dir = capabilities.path().to_path_buf();
-    let server = TestServer::start(config).await;
+    let server = TestServer::start(config_for(Some(&upstream))).await;
     upstream.push_all([
         tool_calls(vec![
             call("p1", "record_positioning", &args(json!({"level": "Expert Executor", "evidence": "Trusted with the pricing work", "rate": "$150/h", "date": "2026-10-01"}))),
             call("e1", "record_evidence", &args(json!({"contribution": "Framed the pricing options", "business_impact": "Enterprise tier priced", "evidence": "Decision memo", "date": "2026-10-12"}))),
         ]),
         text("Recorded."),
-        tool_calls(vec![call("r1", "fill_template", &args(json!({"template": "renewal-strategy", "fields": {"customer_name": "Acme", "renewal_date": "2027-01-15"}})))]),
+        tool_calls(vec![call("r1", "fill_template", &args(json!({"template": "renewal-strategy", "fields": {"customer_name": "Acme", "renewal_date": "2027-01-15", "current_terms": "20 h/week at $150/hour", "proposed_terms": "20 h/week at $200/hour"}})))]),
         text("Your renewal strategy is ready."),
     ]);
     chat(
@@ -254,11 +215,15 @@ async fn the_renewal_strategy_is_filled_from_the_ledger_and_the_ladder() {
             .contains("| Framed the pricing options | Enterprise tier priced | Decision memo |"),
         "{markdown}"
     );
-    assert!(markdown.contains("**Current Rate**: $150/h"), "{markdown}");
     assert!(
-        markdown.contains("**Proposed Rate**: $200-300/h"),
+        markdown.contains("**Current Rate**: $150 per hour"),
         "{markdown}"
     );
+    assert!(
+        markdown.contains("**Proposed Rate**: $200 per hour"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("implies $200-300/h"), "{markdown}");
     let corrections = artifact["corrections"].to_string();
     assert!(
         corrections.contains("value_delivered filled from the evidence ledger (1 contributions)"),
@@ -271,7 +236,7 @@ async fn the_renewal_strategy_is_filled_from_the_ledger_and_the_ladder() {
 
     // Given fields are the model's: nothing is filled over them.
     upstream.push_all([
-        tool_calls(vec![call("r2", "fill_template", &args(json!({"template": "renewal-strategy", "fields": {"customer_name": "Acme", "renewal_date": "2027-01-15", "value_delivered": [{"achievement": "Own row", "impact": "i", "evidence": "e"}]}})))]),
+        tool_calls(vec![call("r2", "fill_template", &args(json!({"template": "renewal-strategy", "fields": {"customer_name": "Acme", "renewal_date": "2027-01-15", "current_terms": "20 h/week at $150/hour", "proposed_terms": "20 h/week at $200/hour", "value_delivered": [{"achievement": "Own row", "impact": "i", "evidence": "e"}]}})))]),
         text("Done."),
     ]);
     let body = chat(

@@ -7,11 +7,11 @@
 use serde_json::{Value, json};
 
 use super::ToolError;
-use super::customer::{date_or_today, implied};
+use super::customer::date_or_today;
 use crate::templates::OutputTemplate;
 use crate::workspace::client_pm_progress::{PmRecord, PmRecordKind};
-use crate::workspace::positioning::PositioningEntry;
-use crate::workspace::{CustomerDocs, WorkspaceError};
+use crate::workspace::positioning::{Positioning, PositioningEntry};
+use crate::workspace::{CustomerDocs, Rate, WorkspaceError};
 
 /// The template whose Value Delivered comes from the ledger.
 pub(super) const RENEWAL_STRATEGY: &str = "renewal-strategy";
@@ -59,30 +59,38 @@ pub(super) fn prefill_renewal(
     }
     let positioning = docs.positioning().map_err(read_error)?;
     if takes("rate_justification") && !object.contains_key("rate_justification") {
-        if let (Some(level), Some(rate), Some(next)) = (
-            &positioning.current_level,
-            &positioning.rate,
-            positioning.next_levels.first(),
-        ) {
-            let argument = format!(
-                "Moving from {level} to {} on the Value Ladder ({}){}, backed by {} documented \
-                 strategic contributions.",
-                next.level,
-                next.multiplier,
-                implied(&positioning).trim_end_matches('.'),
-                ledger.len()
-            );
-            object.insert(
-                "rate_justification".into(),
-                json!({"current_rate": rate, "proposed_rate": next.range, "argument": argument}),
-            );
-            notes.push(format!(
-                "rate_justification filled from the positioning history ({rate} as {level} → {} as {})",
-                next.range, next.level
-            ));
+        if let Some(justification) = rate_justification(&positioning, ledger.len()) {
+            notes.push(justification.1);
+            object.insert("rate_justification".into(), justification.0);
         }
     }
     Ok(notes)
+}
+
+/// The rate case from the positioning history, in the template's terms (USD
+/// per hour, as numbers: the current rate and the floor of the next level's
+/// range), with the note saying so; none unless the rate is hourly.
+fn rate_justification(positioning: &Positioning, contributions: usize) -> Option<(Value, String)> {
+    let level = positioning.current_level.as_ref()?;
+    let written = positioning.rate.as_ref()?;
+    let next = positioning.next_levels.first()?;
+    let rate = Rate::parse(written).filter(Rate::is_hourly)?;
+    let argument = format!(
+        "Moving from {level} to {} on the Value Ladder ({}) implies {}, backed by \
+         {contributions} documented strategic contributions.",
+        next.level, next.multiplier, next.range
+    );
+    let value = json!({
+        "current_rate": rate.amount,
+        "proposed_rate": (next.low * 100.0).round() / 100.0,
+        "argument": argument,
+    });
+    let note = format!(
+        "rate_justification filled from the positioning history ({written} as {level} → {} as {}; \
+         the floor of that range proposed)",
+        next.range, next.level
+    );
+    Some((value, note))
 }
 
 /// After a document rendered and was saved as `saved_as`: an assessment's

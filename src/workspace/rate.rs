@@ -19,6 +19,16 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// Whether the rate is per hour (`$150/h`, `150 per hour`, `$150/hr`).
+    pub fn is_hourly(&self) -> bool {
+        let suffix = self.suffix.trim().to_ascii_lowercase();
+        [
+            "/h", "/hr", "/hour", "per hour", "an hour", "/ hour", "hourly",
+        ]
+        .iter()
+        .any(|unit| suffix.starts_with(unit))
+    }
+
     /// The first number in `text` (thousands separators and a `k` allowed),
     /// with what surrounds it; `None` without a positive number.
     pub fn parse(text: &str) -> Option<Self> {
@@ -93,6 +103,10 @@ pub struct ImpliedRate {
     pub multiplier: &'static str,
     /// The implied rate range, in the rate's units.
     pub range: String,
+    /// Its bounds, as numbers in the rate's units.
+    pub low: f64,
+    /// The upper bound.
+    pub high: f64,
 }
 
 /// The rate range of every level above `current`, from `rate` at `current`.
@@ -109,6 +123,8 @@ pub fn implied_rates(current: &str, rate: &Rate) -> Vec<ImpliedRate> {
                 level,
                 multiplier: text,
                 range: rate.range(base * lo, base * hi),
+                low: base * lo,
+                high: base * hi,
             })
         })
         .collect()

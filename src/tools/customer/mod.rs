@@ -16,7 +16,6 @@ pub use log_event::{LogEventArgs, LogEventTool};
 pub(crate) use record_evidence::evidence_from_event;
 pub use record_evidence::{RecordEvidenceArgs, RecordEvidenceTool};
 pub use record_pm_session::{RecordPmSessionArgs, RecordPmSessionTool};
-pub(crate) use record_positioning::implied;
 pub use record_positioning::{RecordPositioningArgs, RecordPositioningTool};
 pub use update_info::{UpdateCustomerInfoArgs, UpdateCustomerInfoTool};
 
