@@ -6,13 +6,18 @@
 //! to one customer's files are serialized by a per-customer lock; whole files are
 //! replaced atomically and appends repair a torn tail first (see `atomic`).
 
+mod action_item_store;
+pub mod action_items;
 mod artifacts;
 mod context;
+mod context_memory;
+pub mod coverage;
 mod customer_info;
 mod customers;
 mod docs;
 pub mod event_log;
 mod events;
+pub mod family;
 mod file_io;
 mod ids;
 pub mod info;
@@ -20,7 +25,10 @@ mod ledger;
 mod markdown;
 pub mod metrics;
 mod paths;
+pub mod reminders;
 mod retention;
+mod sessions_held;
+mod table_rows;
 mod temp_files;
 mod transcripts;
 mod unstored;
@@ -29,10 +37,12 @@ mod usage;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+pub use action_item_store::ItemChange;
 pub use artifacts::ArtifactSummary;
 pub use docs::CustomerDocs;
 pub use ids::{ArtifactName, CustomerId, InvalidName, MAX_ID_LEN, SessionId, slugify};
 pub use ledger::{next_utc_midnight, utc_day};
+pub use sessions_held::CoachingSessions;
 pub use transcripts::{FileSessions, Line, SessionHeader, TRANSCRIPT_VERSION, Transcript};
 pub use unstored::USAGE_FILE;
 pub use usage::{CustomerUsage, DaySpend, SessionSpend, Spend};
