@@ -45,8 +45,10 @@ fn copy_fixture(from: &Path, to: &Path) {
     }
 }
 
+// 4,000 until issue 13 added the three action item tools (add, update, close:
+// about 340 tokens of definitions) and the context's coverage line.
 #[tokio::test]
-async fn a_plain_coach_turn_with_a_customer_fits_in_4000_tokens() {
+async fn a_plain_coach_turn_with_a_customer_fits_in_4400_tokens() {
     let (upstream, server) = setup().await;
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("evals/fixtures");
     copy_fixture(
@@ -69,7 +71,7 @@ async fn a_plain_coach_turn_with_a_customer_fits_in_4000_tokens() {
         messages + tools
     );
     assert!(
-        messages + tools <= 4_000,
+        messages + tools <= 4_400,
         "messages {messages} + tools {tools}"
     );
 }

@@ -29,6 +29,7 @@ use crate::model::{ChatModel, Message};
 use crate::prompt::Prompts;
 use crate::templates::Templates;
 use crate::tokens::TokenCounter;
+use crate::tools::{AddActionItemTool, CloseActionItemTool, UpdateActionItemTool};
 use crate::tools::{
     ConsultTool, DynTool, EngagementSummaryTool, FillTemplateTool, LogEventTool, Typed,
     UpdateCustomerInfoTool,
@@ -127,6 +128,9 @@ impl Agent {
         let record_tools = vec![
             offer(Arc::new(Typed::new(LogEventTool)?)),
             offer(Arc::new(Typed::new(UpdateCustomerInfoTool)?)),
+            offer(Arc::new(Typed::new(AddActionItemTool)?)),
+            offer(Arc::new(Typed::new(UpdateActionItemTool)?)),
+            offer(Arc::new(Typed::new(CloseActionItemTool)?)),
         ];
         let read_tools = vec![offer(Arc::new(Typed::new(EngagementSummaryTool)?))];
         Ok(Self {

@@ -20,7 +20,7 @@ use crate::model::{
 use crate::prompt::SITUATION_SEPARATOR;
 use crate::session::{ModelCallRecord, Progress};
 use crate::tokens::{PER_MESSAGE, REPLY_PRIMING};
-use crate::tools::{DynTool, ToolContext};
+use crate::tools::{DynTool, ToolContext, UserWords};
 use crate::workspace::CustomerDocs;
 
 /// The tools a turn may call, and their definitions as the model sees them.
@@ -221,6 +221,7 @@ impl Agent {
             }),
             budget: turn.budget,
             today: self.inner.workspace.clock().today(),
+            user_words: UserWords::new(turn.history, turn.message),
         }
     }
 

@@ -4,6 +4,7 @@ mod capabilities;
 mod chat;
 mod eval;
 mod keys;
+mod reminders;
 mod serve;
 mod templates;
 
@@ -81,6 +82,12 @@ pub enum Command {
     },
     /// Run the offline evals (replaying recorded model calls by default).
     Eval(EvalArgs),
+    /// Show reminders (overdue and due-soon action items, renewals) for one
+    /// customer or all of them.
+    Reminders {
+        /// Customer id (default: every customer).
+        customer: Option<String>,
+    },
     /// List the capabilities, or check a directory of them.
     Capabilities {
         /// `check [DIR]` validates a directory; without it, the list is printed.
@@ -177,6 +184,7 @@ async fn dispatch(mut config: Config, command: Command) -> Result<(), String> {
         } => templates::render(&config, &template, &fields, out.as_deref()),
         Command::Eval(_) => Ok(()),
         Command::Capabilities { action } => capabilities::run(&config, action),
+        Command::Reminders { customer } => reminders::run(&config, customer.as_deref()),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::workspace::{
 };
 
 /// The customer a path names: a valid id (400) within the caller's scope (403).
-fn customer(id: &str, caller: &Caller) -> Result<CustomerId, ApiError> {
+pub(super) fn customer(id: &str, caller: &Caller) -> Result<CustomerId, ApiError> {
     let id = CustomerId::parse(id).map_err(|err| ApiError::BadRequest(err.to_string()))?;
     if !caller.may_use(id.as_str()) {
         return Err(ApiError::Forbidden(format!(

@@ -7,6 +7,7 @@ mod chat;
 mod connection;
 mod customers;
 mod error;
+mod follow_ups;
 mod invoke;
 mod openai;
 mod server;
@@ -159,6 +160,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::artifacts))
         .routes(routes!(customers::artifact))
         .routes(routes!(customers::session))
+        .routes(routes!(follow_ups::action_items))
+        .routes(routes!(follow_ups::reminders))
 }
 
 /// The OpenAPI document of the whole API: every route but the public ones

@@ -7,15 +7,21 @@ mod consult;
 mod customer;
 mod fill_template;
 mod typed;
+mod user_words;
 
 pub use args::ArgsSchema;
 pub use consult::{CONSULTED_ANSWER, Consult, ConsultArgs, ConsultTool, Consulted};
+pub use customer::{
+    AddActionItemArgs, AddActionItemTool, CloseActionItemArgs, CloseActionItemTool,
+    UpdateActionItemArgs, UpdateActionItemTool,
+};
 pub use customer::{
     EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool,
     UpdateCustomerInfoArgs, UpdateCustomerInfoTool,
 };
 pub use fill_template::{FillTemplateArgs, FillTemplateTool};
 pub use typed::{DynTool, Tool, Typed};
+pub use user_words::UserWords;
 
 use crate::capability::Capability;
 use crate::limits::Budget;
@@ -127,6 +133,8 @@ pub struct ToolContext<'a> {
     pub budget: &'a Budget,
     /// Today, by the server's clock.
     pub today: jiff::civil::Date,
+    /// What the person said in this conversation.
+    pub user_words: UserWords<'a>,
 }
 
 impl<'a> ToolContext<'a> {

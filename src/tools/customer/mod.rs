@@ -2,9 +2,17 @@
 //! the turn's customer only, through the handle our code fixed from the request;
 //! nothing the model passes names a customer or a path.
 
+mod action_item_args;
+mod add_action_item;
+mod close_action_item;
 mod engagement_summary;
 mod log_event;
+mod update_action_item;
 mod update_info;
+
+pub use add_action_item::{AddActionItemArgs, AddActionItemTool};
+pub use close_action_item::{CloseActionItemArgs, CloseActionItemTool};
+pub use update_action_item::{UpdateActionItemArgs, UpdateActionItemTool};
 
 pub use engagement_summary::{EngagementSummaryArgs, EngagementSummaryTool};
 pub use log_event::{LogEventArgs, LogEventTool};

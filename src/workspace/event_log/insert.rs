@@ -103,6 +103,10 @@ fn summary_fields(event: &NewEvent) -> Vec<(&'static str, String)> {
         ("Context/Why", event.context.clone()),
         ("What Happened", Some(event.what_happened.clone())),
         ("Business Impact", event.business_impact.clone()),
+        (
+            "Reported by PM",
+            event.reported.as_ref().map(|r| format!("\"{}\"", r.trim())),
+        ),
     ]
     .into_iter()
     .filter_map(|(name, value)| Some((name, value?)))

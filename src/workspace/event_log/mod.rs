@@ -45,6 +45,7 @@ mod tests {
                 "2026-12-01".into(),
             )],
             lessons: None,
+            reported: None,
         }
     }
 
