@@ -301,3 +301,37 @@ async fn action_items_are_added_updated_and_closed_in_both_files() {
         "{reminders}"
     );
 }
+
+#[tokio::test]
+async fn an_idea_is_added_to_ideas_md_and_read_back_next_turn() {
+    let upstream = FakeUpstream::start().await;
+    let (server, dir, _root) = acme_server(&upstream).await;
+    upstream.push_all([
+        // One call per step: the ids follow the order the ideas were added.
+        tool_calls(vec![call("i1", "add_idea", r#"{"idea": "Usage-based pricing pilot", "status": "Under Consideration", "notes": "from the workshop"}"#)]),
+        tool_calls(vec![
+            call("i2", "add_idea", r#"{"idea": "Drop the legacy tier"}"#),
+            call("i3", "add_idea", r#"{"idea": "x", "status": "Maybe"}"#),
+        ]),
+        text("Noted."),
+        text("Here is where things stand."),
+    ]);
+    chat(&server, "Two ideas came up.").await;
+    let ideas = read(&dir.join("ideas.md"));
+    assert!(ideas.contains("| IDEA-001 | 2026-12-01 | Usage-based pricing pilot | Under Consideration | from the workshop |"), "{ideas}");
+    assert!(
+        ideas.contains("| IDEA-002 | 2026-12-01 | Drop the legacy tier | New |  |"),
+        "{ideas}"
+    );
+    assert!(
+        !ideas.contains("IDEA-003"),
+        "an unknown status is refused: {ideas}"
+    );
+    chat(&server, "Where are we?").await;
+    let requests = upstream.requests();
+    let prompt = system_prompt(&requests[3].body);
+    assert!(
+        prompt.contains("- IDEA-001: Usage-based pricing pilot (Under Consideration)"),
+        "{prompt}"
+    );
+}

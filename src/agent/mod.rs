@@ -29,7 +29,7 @@ use crate::model::{ChatModel, Message};
 use crate::prompt::Prompts;
 use crate::templates::Templates;
 use crate::tokens::TokenCounter;
-use crate::tools::{AddActionItemTool, CloseActionItemTool, UpdateActionItemTool};
+use crate::tools::{AddActionItemTool, AddIdeaTool, CloseActionItemTool, UpdateActionItemTool};
 use crate::tools::{
     ConsultTool, DynTool, EngagementSummaryTool, FillTemplateTool, LogEventTool, Typed,
     UpdateCustomerInfoTool,
@@ -131,6 +131,7 @@ impl Agent {
             offer(Arc::new(Typed::new(AddActionItemTool)?)),
             offer(Arc::new(Typed::new(UpdateActionItemTool)?)),
             offer(Arc::new(Typed::new(CloseActionItemTool)?)),
+            offer(Arc::new(Typed::new(AddIdeaTool)?)),
         ];
         let read_tools = vec![offer(Arc::new(Typed::new(EngagementSummaryTool)?))];
         Ok(Self {

@@ -12,8 +12,8 @@ mod user_words;
 pub use args::ArgsSchema;
 pub use consult::{CONSULTED_ANSWER, Consult, ConsultArgs, ConsultTool, Consulted};
 pub use customer::{
-    AddActionItemArgs, AddActionItemTool, CloseActionItemArgs, CloseActionItemTool,
-    UpdateActionItemArgs, UpdateActionItemTool,
+    AddActionItemArgs, AddActionItemTool, AddIdeaArgs, AddIdeaTool, CloseActionItemArgs,
+    CloseActionItemTool, UpdateActionItemArgs, UpdateActionItemTool,
 };
 pub use customer::{
     EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool,

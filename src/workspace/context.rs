@@ -34,6 +34,7 @@ impl Workspace {
         let sources = Sources {
             info_text: self.info(customer)?,
             financials: self.financials(customer)?,
+            ideas: self.ideas(customer)?,
             items: self.action_items(customer)?,
             reminders: self.reminders(customer)?,
             coverage: coverage::coverage(&log.events, hours),
@@ -47,6 +48,7 @@ impl Workspace {
 struct Sources {
     info_text: String,
     financials: String,
+    ideas: String,
     log: EventLog,
     items: Vec<TrackedItem>,
     reminders: Vec<Reminder>,
@@ -63,6 +65,7 @@ fn render(sources: &Sources, budget: usize) -> String {
         recent_events(&sources.log.events),
         Some(engagement_metrics(&summary, sources.coverage.as_ref())),
         memory::financials_section(&sources.financials),
+        memory::ideas_section(&sources.ideas),
         memory::notes_section(&sources.info_text),
     ];
     cut_to_budget(parts.into_iter().flatten(), budget)

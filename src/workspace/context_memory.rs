@@ -52,6 +52,25 @@ pub(super) fn financials_section(financials: &str) -> Option<String> {
     Some(out)
 }
 
+/// ideas.md's ideas still in play, if any.
+pub(super) fn ideas_section(ideas_text: &str) -> Option<String> {
+    let live = super::ideas::live_ideas(ideas_text);
+    if live.is_empty() {
+        return None;
+    }
+    let mut out = String::from("### Ideas in play (ideas.md)\n");
+    for idea in live {
+        let _ = writeln!(
+            out,
+            "- {}: {} ({})",
+            idea.id,
+            flat(&idea.idea, 160),
+            idea.status
+        );
+    }
+    Some(out)
+}
+
 /// The coverage line under the ratio.
 pub(super) fn coverage_line(coverage: Option<&Coverage>) -> String {
     match coverage {

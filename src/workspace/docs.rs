@@ -111,6 +111,19 @@ impl<'a> CustomerDocs<'a> {
         self.workspace.reminders(self.customer)
     }
 
+    /// Adds an idea to ideas.md; returns its id.
+    pub async fn add_idea(
+        &self,
+        idea: String,
+        status: &'static str,
+        notes: String,
+    ) -> Result<String, WorkspaceError> {
+        self.check_writable()?;
+        self.workspace
+            .add_idea(self.customer, idea, status, notes)
+            .await
+    }
+
     /// Adds an action item; returns it with its id.
     pub async fn add_action_item(&self, item: TrackedItem) -> Result<TrackedItem, WorkspaceError> {
         self.check_writable()?;

@@ -19,6 +19,7 @@ pub mod event_log;
 mod events;
 pub mod family;
 mod file_io;
+pub mod ideas;
 mod ids;
 pub mod info;
 mod ledger;

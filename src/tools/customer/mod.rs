@@ -4,6 +4,7 @@
 
 mod action_item_args;
 mod add_action_item;
+mod add_idea;
 mod close_action_item;
 mod engagement_summary;
 mod log_event;
@@ -11,6 +12,7 @@ mod update_action_item;
 mod update_info;
 
 pub use add_action_item::{AddActionItemArgs, AddActionItemTool};
+pub use add_idea::{AddIdeaArgs, AddIdeaTool};
 pub use close_action_item::{CloseActionItemArgs, CloseActionItemTool};
 pub use update_action_item::{UpdateActionItemArgs, UpdateActionItemTool};
 
