@@ -26,7 +26,7 @@ fn storm(n: usize) -> common::Step {
     calls.push(call(
         &format!("e{n}"),
         "log_event",
-        r#"{"event_type":"Meeting","title":"Storm","what_happened":"again","work_category":"Tactical","hours":1}"#,
+        r#"{"event_type":"Meeting","pm_report":"I had a storm meeting","title":"Storm","what_happened":"again","work_category":"Tactical","hours":1}"#,
     ));
     tool_calls(calls)
 }
@@ -38,7 +38,7 @@ async fn a_consult_storm_stops_at_the_request_budget() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"capability": "strategic-pm-coach", "customer": "acme", "message": "Go."}),
+            &json!({"capability": "strategic-pm-coach", "customer": "acme", "message": "Go: I had a storm meeting."}),
         )
         .await;
     assert_eq!(status, 502, "{body}");

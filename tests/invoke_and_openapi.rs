@@ -21,7 +21,7 @@ async fn invoke_returns_the_output_events_and_artifacts() {
         tool_calls(vec![call(
             "log",
             "log_event",
-            &json!({"event_type": "Analysis", "title": "Positioning review", "work_category": "Strategic", "hours": 2, "what_happened": "Reviewed positioning."}).to_string(),
+            &json!({"event_type": "Analysis", "pm_report": "Review our positioning", "title": "Positioning review", "work_category": "Strategic", "hours": 2, "what_happened": "Reviewed positioning."}).to_string(),
         )]),
         text("Reposition around decisions, not documents."),
     ]);
@@ -180,6 +180,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/customers/{id}/evidence"),
     ("get", "/v1/customers/{id}/client-pms"),
     ("get", "/v1/portfolio"),
+    ("get", "/v1/customers/{id}/action-items"),
+    ("get", "/v1/customers/{id}/reminders"),
 ];
 
 #[tokio::test]

@@ -51,7 +51,7 @@ async fn ladder_history_and_evidence_survive_a_restart_and_show_in_the_api_and_p
         tool_calls(vec![
             call("p1", "record_positioning", &args(json!({"level": "Expert Executor", "evidence": "The CEO asks for my view on the roadmap", "rate": "$150/h"}))),
             call("e1", "record_evidence", &args(json!({"contribution": "Framed the enterprise pricing options", "business_impact": "Pricing decision for the enterprise tier", "evidence": "Decision memo of 12 Nov"}))),
-            call("l1", "log_event", &args(json!({"event_type": "Decision", "title": "Cut the reporting revamp", "work_category": "Strategic", "hours": 2, "what_happened": "Led the prioritisation with the CEO", "business_impact": "Two engineers back on routing"}))),
+            call("l1", "log_event", &args(json!({"event_type": "Decision", "title": "Cut the reporting revamp", "work_category": "Strategic", "hours": 2, "what_happened": "Led the prioritisation with the CEO", "business_impact": "Two engineers back on routing", "pm_report": "I cut the reporting revamp with the CEO"}))),
         ]),
         text("Recorded."),
     ]);
@@ -59,7 +59,7 @@ async fn ladder_history_and_evidence_survive_a_restart_and_show_in_the_api_and_p
         &server,
         "strategic-pm-coach",
         "acme",
-        "The CEO now asks my view; here is what I did.",
+        "The CEO now asks my view; here is what I did: I cut the reporting revamp with the CEO.",
     )
     .await;
     assert!(
@@ -334,6 +334,27 @@ async fn client_pm_progress_runs_from_the_coaching_plan_baseline() {
         system.contains("next: Coaching session 2 with Dana Whitfield is due (2026-12-14)"),
         "{system}"
     );
+
+    // Two weeks out is not yet a reminder; within a week it is, and Lee's
+    // check-in is too.
+    let due = |body: &Value, kind: &str| {
+        body["reminders"]
+            .as_array()
+            .expect("reminders")
+            .iter()
+            .any(|r| r["kind"] == kind)
+    };
+    let (_, body) = server.get("/v1/customers/acme/reminders").await;
+    assert!(!due(&body, "CoachingSessionDue"), "{body}");
+    drop(server);
+    let mut later = dated(&upstream, dir.path());
+    later.today = Some(jiff::civil::date(2026, 12, 24));
+    let server = TestServer::start(later).await;
+    let (status, body) = server.get("/v1/customers/acme/reminders").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(due(&body, "CoachingSessionDue"), "{body}");
+    assert!(due(&body, "GraduationCheckIn"), "{body}");
+    assert!(body.to_string().contains("10 days overdue"), "{body}");
 }
 
 fn keyed(upstream: &FakeUpstream) -> (pmcoach::config::Config, String, String) {
@@ -409,15 +430,15 @@ async fn the_portfolio_lists_every_customer_in_the_keys_scope() {
     upstream.push_all([
         tool_calls(vec![
             call("p1", "record_positioning", &args(json!({"level": "Staff Aug", "evidence": "Sprint support only", "rate": "$120/h"}))),
-            call("l1", "log_event", &args(json!({"event_type": "Workshop", "title": "Roadmap session", "work_category": "Strategic", "hours": 3, "what_happened": "Set the Q1 bets", "business_impact": "Three bets instead of twelve", "action_items": [{"task": "Send the one-pager", "owner": "Me", "due": "2026-12-05"}]}))),
-            call("l2", "log_event", &args(json!({"event_type": "Meeting", "title": "Standup", "work_category": "Tactical", "hours": 1, "what_happened": "Ran standup"}))),
+            call("l1", "log_event", &args(json!({"event_type": "Workshop", "title": "Roadmap session", "work_category": "Strategic", "hours": 3, "what_happened": "Set the Q1 bets", "business_impact": "Three bets instead of twelve", "action_items": [{"task": "Send the one-pager", "owner": "Me", "due": "2026-12-05"}], "pm_report": "ran a three hour roadmap session"}))),
+            call("l2", "log_event", &args(json!({"event_type": "Meeting", "title": "Standup", "work_category": "Tactical", "hours": 1, "what_happened": "Ran standup", "pm_report": "and an hour of standup"}))),
         ]),
         text("Logged."),
     ]);
     let (status, body) = chat_as(
         &server,
         &acme_key,
-        &json!({"capability": "strategic-pm-coach", "customer": "acme", "message": "Log my week."}),
+        &json!({"capability": "strategic-pm-coach", "customer": "acme", "message": "Log my week: I ran a three hour roadmap session and an hour of standup."}),
     )
     .await;
     assert_eq!(status, 200, "{body}");

@@ -246,7 +246,7 @@ async fn a_disconnecting_client_cancels_the_turn_and_what_was_recorded_stays_con
         tool_calls(vec![call(
             "log",
             "log_event",
-            &json!({"event_type": "Meeting", "title": "Kickoff", "work_category": "Strategic", "hours": 1, "what_happened": "Kicked off."}).to_string(),
+            &json!({"event_type": "Meeting", "pm_report": "Log the kickoff", "title": "Kickoff", "work_category": "Strategic", "hours": 1, "what_happened": "Kicked off."}).to_string(),
         )]),
         // The answer after the tool call takes a while; the client leaves first.
         Step::Delayed(Duration::from_millis(800), Box::new(text("too late"))),

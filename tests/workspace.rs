@@ -17,6 +17,10 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
+/// What the PM says to report the client work the scripted model logs:
+/// `log_event` records only work quoted from the PM's own words.
+const REPORTED: &str = "I did this work with the client team.";
+
 fn log_event_call(
     id: &str,
     title: &str,
@@ -28,6 +32,7 @@ fn log_event_call(
         "log_event",
         &json!({
             "event_type": "Workshop",
+            "pm_report": REPORTED,
             "title": title,
             "work_category": category,
             "hours": hours,
@@ -127,7 +132,7 @@ async fn the_coach_writes_after_and_reads_before_the_next_turn() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"capability": "strategic-pm-coach", "message": "We ran the roadmap session today.", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": format!("We ran the roadmap session today. {REPORTED}"), "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -260,7 +265,7 @@ async fn rendered_templates_are_saved_as_artifacts_and_logged() {
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"capability": "strategic-pm-coach", "message": "Assess the engagement.", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": format!("Assess the engagement. {REPORTED}"), "customer": "acme"}),
         )
         .await;
 
@@ -394,7 +399,7 @@ async fn fifty_concurrent_turns_on_one_customer_leave_fifty_intact_entries() {
             server
                 .post(
                     "/v1/chat",
-                    &json!({"capability": "strategic-pm-coach", "message": format!("Session number {i}"), "customer": "busy"}),
+                    &json!({"capability": "strategic-pm-coach", "message": format!("Session number {i}. {REPORTED}"), "customer": "busy"}),
                 )
                 .await
         }
@@ -510,7 +515,7 @@ async fn a_failed_event_log_write_leaves_the_log_intact_and_the_model_is_told() 
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"capability": "strategic-pm-coach", "message": "Log the offsite.", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": format!("Log the offsite. {REPORTED}"), "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -580,7 +585,7 @@ Groomed the backlog; Dana asked good questions.\n\n\
     let (status, body) = server
         .post(
             "/v1/chat",
-            &json!({"capability": "strategic-pm-coach", "message": "I coached Dana today.", "customer": "acme"}),
+            &json!({"capability": "strategic-pm-coach", "message": format!("I coached Dana today. {REPORTED}"), "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -748,7 +753,7 @@ async fn a_failed_turn_is_recorded_with_what_it_did_but_not_replayed() {
     let (status, _) = server
         .post(
             "/v1/chat",
-            &json!({"message": "Log the workshop.", "session_id": session, "customer": "acme"}),
+            &json!({"message": format!("Log the workshop. {REPORTED}"), "session_id": session, "customer": "acme"}),
         )
         .await;
     assert_eq!(status, 502);

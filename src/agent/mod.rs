@@ -30,6 +30,7 @@ use crate::model::{ChatModel, Message};
 use crate::prompt::Prompts;
 use crate::templates::Templates;
 use crate::tokens::TokenCounter;
+use crate::tools::{AddActionItemTool, AddIdeaTool, CloseActionItemTool, UpdateActionItemTool};
 use crate::tools::{
     ConsultTool, DynTool, EngagementSummaryTool, FillTemplateTool, LogEventTool,
     RecordEvidenceTool, RecordPmSessionTool, RecordPositioningTool, Typed, UpdateCustomerInfoTool,
@@ -133,6 +134,10 @@ impl Agent {
             offer(Arc::new(Typed::new(RecordEvidenceTool)?)),
             offer(Arc::new(Typed::new(RecordPositioningTool)?)),
             offer(Arc::new(Typed::new(RecordPmSessionTool)?)),
+            offer(Arc::new(Typed::new(AddActionItemTool)?)),
+            offer(Arc::new(Typed::new(UpdateActionItemTool)?)),
+            offer(Arc::new(Typed::new(CloseActionItemTool)?)),
+            offer(Arc::new(Typed::new(AddIdeaTool)?)),
         ];
         let growth_tools = growth::tools(&offer)?;
         let read_tools = vec![offer(Arc::new(Typed::new(EngagementSummaryTool)?))];

@@ -20,7 +20,7 @@ use crate::model::{
 use crate::prompt::SITUATION_SEPARATOR;
 use crate::session::{ModelCallRecord, Progress};
 use crate::tokens::{PER_MESSAGE, REPLY_PRIMING};
-use crate::tools::{DynTool, ToolContext};
+use crate::tools::{DynTool, ToolContext, UserWords};
 use crate::workspace::{CustomerDocs, GrowthDocs};
 
 /// The tools a turn may call, and their definitions as the model sees them.
@@ -225,6 +225,7 @@ impl Agent {
             growth: self
                 .keeps_growth(turn)
                 .then(|| GrowthDocs::new(&self.inner.workspace)),
+            user_words: UserWords::new(turn.history, turn.message),
         }
     }
 

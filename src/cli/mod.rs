@@ -5,6 +5,7 @@ mod chat;
 mod eval;
 mod keys;
 mod portfolio;
+mod reminders;
 mod serve;
 mod templates;
 
@@ -89,6 +90,12 @@ pub enum Command {
     },
     /// Run the offline evals (replaying recorded model calls by default).
     Eval(EvalArgs),
+    /// Show reminders (overdue and due-soon action items, renewals) for one
+    /// customer or all of them.
+    Reminders {
+        /// Customer id (default: every customer).
+        customer: Option<String>,
+    },
     /// List the capabilities, or check a directory of them.
     Capabilities {
         /// `check [DIR]` validates a directory; without it, the list is printed.
@@ -193,6 +200,7 @@ async fn dispatch(mut config: Config, command: Command) -> Result<(), String> {
         } => templates::render(&config, &template, &fields, out.as_deref()),
         Command::Eval(_) => Ok(()),
         Command::Capabilities { action } => capabilities::run(&config, action),
+        Command::Reminders { customer } => reminders::run(&config, customer.as_deref()),
     }
 }
 

@@ -33,6 +33,10 @@ pub struct Case {
     /// Step limit for this case (the service default when absent).
     #[serde(default)]
     pub max_steps: Option<usize>,
+    /// The server's date for this case (default [`EVAL_TODAY`]): recordings
+    /// hold what is overdue and due, so every case runs on a fixed day.
+    #[serde(default)]
+    pub today: Option<jiff::civil::Date>,
     /// The conversation.
     pub turns: Vec<Turn>,
     /// Authored model answers, used only by `pmcoach eval --record --from-script`
@@ -40,6 +44,9 @@ pub struct Case {
     #[serde(default)]
     pub script: Vec<ScriptStep>,
 }
+
+/// The day every case runs on unless it sets `today`.
+pub const EVAL_TODAY: jiff::civil::Date = jiff::civil::date(2026, 11, 30);
 
 /// One user turn and its expectations.
 #[derive(Debug, Clone, Deserialize)]

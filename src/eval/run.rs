@@ -153,6 +153,7 @@ impl Suite {
     ) -> Result<AppState, String> {
         let mut config = self.config.clone();
         config.workspace_dir = sandbox.path().to_path_buf();
+        config.today = Some(case.today.unwrap_or(super::case::EVAL_TODAY));
         if let Some(steps) = case.max_steps {
             config.limits.max_steps = steps;
         }

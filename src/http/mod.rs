@@ -8,6 +8,7 @@ mod chat_stream;
 mod connection;
 mod customers;
 mod error;
+mod follow_ups;
 mod guarded;
 mod invoke;
 mod memory;
@@ -166,6 +167,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(memory::evidence))
         .routes(routes!(memory::client_pms))
         .routes(routes!(memory::portfolio))
+        .routes(routes!(follow_ups::action_items))
+        .routes(routes!(follow_ups::reminders))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then shuts down

@@ -200,7 +200,12 @@ fn prefill_from_log(
         .iter()
         .map(|(k, v)| (*k, *v))
         .collect();
+    let caveat = engagement.coverage.as_ref().map_or_else(
+        || "coverage unknown: no contracted Hours per Week recorded".to_string(),
+        |c| c.note.clone(),
+    );
     Ok(prefill_current_allocation(fields, &hours)
+        .map(|note| format!("{note} ({caveat})"))
         .into_iter()
         .collect())
 }

@@ -9,13 +9,16 @@ mod fill_template;
 mod growth;
 mod ledger_fill;
 mod typed;
+mod user_words;
 
 pub use args::ArgsSchema;
 pub use consult::{CONSULTED_ANSWER, Consult, ConsultArgs, ConsultTool, Consulted};
 pub use customer::{
-    EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool, RecordEvidenceArgs,
-    RecordEvidenceTool, RecordPmSessionArgs, RecordPmSessionTool, RecordPositioningArgs,
-    RecordPositioningTool, UpdateCustomerInfoArgs, UpdateCustomerInfoTool,
+    AddActionItemArgs, AddActionItemTool, AddIdeaArgs, AddIdeaTool, CloseActionItemArgs,
+    CloseActionItemTool, EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool,
+    RecordEvidenceArgs, RecordEvidenceTool, RecordPmSessionArgs, RecordPmSessionTool,
+    RecordPositioningArgs, RecordPositioningTool, UpdateActionItemArgs, UpdateActionItemTool,
+    UpdateCustomerInfoArgs, UpdateCustomerInfoTool,
 };
 pub use fill_template::{FillTemplateArgs, FillTemplateTool};
 pub use growth::{
@@ -23,6 +26,7 @@ pub use growth::{
     RecordCommitmentArgs, RecordCommitmentTool, UpdateCommitmentArgs, UpdateCommitmentTool,
 };
 pub use typed::{DynTool, Tool, Typed};
+pub use user_words::UserWords;
 
 use crate::capability::Capability;
 use crate::limits::Budget;
@@ -137,6 +141,8 @@ pub struct ToolContext<'a> {
     /// The PM's own growth store: only for the growth advisor at depth 0,
     /// asked for by a caller whose key covers every customer.
     pub growth: Option<GrowthDocs<'a>>,
+    /// What the person said in this conversation.
+    pub user_words: UserWords<'a>,
 }
 
 impl<'a> ToolContext<'a> {

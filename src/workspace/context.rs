@@ -1,11 +1,16 @@
 //! What the model reads before every turn about a customer: engagement facts,
-//! open action items, the most recent events and the engagement metrics, most
-//! important first, cut to a size budget.
+//! reminders, open action items, the most recent events, the engagement
+//! metrics with their coverage, financials and the Notes, most important
+//! first, cut to a size budget.
 
 use std::fmt::Write as _;
 
-use super::event_log::{ActionItem, Event, EventLog};
+use super::action_items::TrackedItem;
+use super::context_memory as memory;
+use super::coverage::{self, Coverage};
+use super::event_log::{Event, EventLog};
 use super::metrics::{self, Engagement};
+use super::reminders::Reminder;
 use super::{CustomerId, Workspace, WorkspaceError, info};
 
 /// Most recent events shown.
@@ -24,29 +29,57 @@ impl Workspace {
         if !self.customer_exists(customer) {
             return Ok(None);
         }
-        let info_text = self.info(customer)?;
         let log = self.event_log(customer)?;
-        let memory = self.memory_sections(customer)?;
-        Ok(Some(render(&info_text, &log, memory, budget)))
+        let hours = self.engagement_facts(customer)?.hours_per_week();
+        let sources = Sources {
+            info_text: self.info(customer)?,
+            financials: self.financials(customer)?,
+            ideas: self.ideas(customer)?,
+            items: self.action_items(customer)?,
+            reminders: self.reminders(customer)?,
+            coverage: coverage::coverage(&log.events, hours),
+            memory: self.memory_sections(customer)?,
+            log,
+        };
+        Ok(Some(render(sources, budget)))
     }
 }
 
+/// What the context is made of.
+struct Sources {
+    info_text: String,
+    financials: String,
+    ideas: String,
+    log: EventLog,
+    items: Vec<TrackedItem>,
+    reminders: Vec<Reminder>,
+    coverage: Option<Coverage>,
+    /// Positioning, evidence and client PMs (`memory_context.rs`).
+    memory: Vec<String>,
+}
+
 /// The context's sections, most important first, cut to `budget`.
-/// `memory` (positioning, evidence, client PMs) comes after the open items.
-fn render(info_text: &str, log: &EventLog, memory: Vec<String>, budget: usize) -> String {
-    let summary = metrics::summarize(&log.events);
-    let parts = [Some(facts(info_text)), open_action_items(&log.action_items)]
+/// The ledger's `memory` (positioning, evidence, client PMs) comes after the
+/// open items.
+fn render(sources: Sources, budget: usize) -> String {
+    let summary = metrics::summarize(&sources.log.events);
+    let first = [
+        Some(facts(&sources.info_text)),
+        memory::reminders_section(&sources.reminders),
+        memory::open_items_section(&sources.items),
+    ];
+    let then = [
+        recent_events(&sources.log.events),
+        Some(engagement_metrics(&summary, sources.coverage.as_ref())),
+        memory::financials_section(&sources.financials),
+        memory::ideas_section(&sources.ideas),
+        memory::notes_section(&sources.info_text),
+    ];
+    let parts = first
         .into_iter()
         .flatten()
-        .chain(memory)
-        .chain(
-            [
-                recent_events(&log.events),
-                Some(engagement_metrics(&summary)),
-            ]
-            .into_iter()
-            .flatten(),
-        );
+        .chain(sources.memory)
+        .chain(then.into_iter().flatten());
     cut_to_budget(parts, budget)
 }
 
@@ -64,26 +97,6 @@ fn facts(info_text: &str) -> String {
         let _ = writeln!(out, "- Client PM: {} ({}; {})", pm.name, pm.role, pm.level);
     }
     out
-}
-
-/// The items still open, if any.
-fn open_action_items(items: &[ActionItem]) -> Option<String> {
-    let open: Vec<_> = items.iter().filter(|i| i.is_open()).collect();
-    if open.is_empty() {
-        return None;
-    }
-    let mut out = String::from("### Open action items\n");
-    for item in open {
-        let _ = writeln!(
-            out,
-            "- {} (owner {}, due {}, {})",
-            excerpt(&item.item, 160),
-            item.owner,
-            item.due,
-            item.status
-        );
-    }
-    Some(out)
 }
 
 /// The newest events, one line each, if there are any.
@@ -131,10 +144,11 @@ fn event_line(event: &Event) -> String {
 }
 
 /// The strategic vs tactical ratio overall and for the last four weeks.
-fn engagement_metrics(summary: &Engagement) -> String {
+fn engagement_metrics(summary: &Engagement, coverage: Option<&Coverage>) -> String {
     let overall = &summary.overall;
-    let mut out =
-        String::from("### Engagement metrics (from categorized hours in the event log)\n");
+    let mut out = String::from(
+        "### Engagement metrics (client work the PM reported, from the event log; coaching sessions never count)\n",
+    );
     if !has_hours(summary) {
         out.push_str("- No categorized hours logged yet.\n");
         return out;
@@ -157,6 +171,7 @@ fn engagement_metrics(summary: &Engagement) -> String {
             week.week, week.allocation.total_hours, week.allocation.strategic_pct
         );
     }
+    out.push_str(&memory::coverage_line(coverage));
     out
 }
 

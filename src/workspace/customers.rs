@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::events::event_log_title;
+use super::family::{self, FINANCIALS_FILE, IDEAS_FILE};
 use super::{
     ARTIFACTS_DIR, CustomerId, EVENT_LOG_FILE, INFO_FILE, SESSIONS_DIR, Workspace, WorkspaceError,
     event_log, info,
@@ -38,7 +39,17 @@ impl Workspace {
         let info = info::template(customer.as_str());
         self.create_if_missing(&dir.join(INFO_FILE), &info)?;
         let log = event_log::empty_log(&event_log_title(customer));
-        self.create_if_missing(&dir.join(EVENT_LOG_FILE), &log)
+        self.create_if_missing(&dir.join(EVENT_LOG_FILE), &log)?;
+        self.create_family_files(&dir, customer)
+    }
+
+    /// The family's other files: financials.md and ideas.md from their
+    /// templates, action-items.md holding the event log's rows.
+    fn create_family_files(&self, dir: &Path, customer: &CustomerId) -> Result<(), WorkspaceError> {
+        let id = customer.as_str();
+        self.create_if_missing(&dir.join(FINANCIALS_FILE), &family::financials_template(id))?;
+        self.create_if_missing(&dir.join(IDEAS_FILE), &family::ideas_template(id))?;
+        self.ensure_action_items_locked(customer)
     }
 
     /// Writes `text` to `path` unless a file is there already.

@@ -5,10 +5,12 @@
 
 use std::sync::Arc;
 
+use super::action_items::TrackedItem;
 use super::event_log::{EventLog, NewEvent};
 use super::info::{ClientPm, Fact};
 use super::metrics::Engagement;
-use super::{ArtifactName, CustomerId, Workspace, WorkspaceError};
+use super::reminders::Reminder;
+use super::{ArtifactName, CustomerId, ItemChange, Workspace, WorkspaceError};
 use crate::templates::Artifact;
 
 /// The documents of the turn's customer.
@@ -96,6 +98,47 @@ impl<'a> CustomerDocs<'a> {
         self.check_writable()?;
         self.workspace
             .save_artifact(self.customer, artifact, kind, author)
+            .await
+    }
+
+    /// The action items.
+    pub fn action_items(&self) -> Result<Vec<TrackedItem>, WorkspaceError> {
+        self.workspace.action_items(self.customer)
+    }
+
+    /// The reminders as of today.
+    pub fn reminders(&self) -> Result<Vec<Reminder>, WorkspaceError> {
+        self.workspace.reminders(self.customer)
+    }
+
+    /// Adds an idea to ideas.md; returns its id.
+    pub async fn add_idea(
+        &self,
+        idea: String,
+        status: &'static str,
+        notes: String,
+    ) -> Result<String, WorkspaceError> {
+        self.check_writable()?;
+        self.workspace
+            .add_idea(self.customer, idea, status, notes)
+            .await
+    }
+
+    /// Adds an action item; returns it with its id.
+    pub async fn add_action_item(&self, item: TrackedItem) -> Result<TrackedItem, WorkspaceError> {
+        self.check_writable()?;
+        self.workspace.add_action_item(self.customer, item).await
+    }
+
+    /// Changes action item `number`; `None` when there is no such item.
+    pub async fn change_action_item(
+        &self,
+        number: u32,
+        change: ItemChange,
+    ) -> Result<Option<TrackedItem>, WorkspaceError> {
+        self.check_writable()?;
+        self.workspace
+            .change_action_item(self.customer, number, change)
             .await
     }
 }

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use super::action_items::TrackedItem;
+use super::coverage;
 use super::event_log::{self, EventLog, NewEvent};
 use super::metrics::{self, Engagement};
 use super::{CustomerId, EVENT_LOG_FILE, Workspace, WorkspaceError};
@@ -19,9 +21,16 @@ impl Workspace {
         Ok(event_log::parse(&self.read_optional(&path)?))
     }
 
-    /// Hours and the strategic vs tactical ratio, from the event log.
+    /// Hours and the strategic vs tactical ratio, from the event log, with
+    /// their coverage of the contracted hours and the coaching sessions held
+    /// (which never count as client work).
     pub fn engagement(&self, customer: &CustomerId) -> Result<Engagement, WorkspaceError> {
-        Ok(metrics::summarize(&self.event_log(customer)?.events))
+        let events = self.event_log(customer)?.events;
+        let mut summary = metrics::summarize(&events);
+        let facts = self.engagement_facts(customer)?;
+        summary.coverage = coverage::coverage(&events, facts.hours_per_week());
+        summary.coaching_sessions = Some(self.coaching_sessions(customer)?);
+        Ok(summary)
     }
 
     /// Records an event (newest first); returns the action item ids assigned.
@@ -46,8 +55,25 @@ impl Workspace {
     ) -> Result<Vec<String>, WorkspaceError> {
         let path = self.file(customer, EVENT_LOG_FILE)?;
         let text = self.read_optional(&path)?;
-        let (text, ids) = event_log::insert(&text, &event_log_title(customer), event);
+        let floor = self.next_action_item_id(customer)?;
+        let (text, ids) = event_log::insert_from(&text, &event_log_title(customer), event, floor);
         self.write(&path, &text)?;
+        let tracked: Vec<TrackedItem> = ids
+            .iter()
+            .zip(&event.action_items)
+            .map(|(id, (task, owner, due))| TrackedItem {
+                id: id.clone(),
+                item: task.clone(),
+                owner: owner.clone(),
+                due: due.clone(),
+                status: "Open".into(),
+                created: event.date.clone(),
+                notes: String::new(),
+            })
+            .collect();
+        if !tracked.is_empty() {
+            self.track_logged_items_locked(customer, &tracked)?;
+        }
         Ok(ids)
     }
 }

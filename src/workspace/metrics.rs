@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::coverage::Coverage;
 use super::event_log::{Event, WorkCategory};
+use super::sessions_held::CoachingSessions;
 
 /// Hours per category and the shares they make.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -45,6 +47,11 @@ pub struct Engagement {
     pub overall: Allocation,
     /// Per ISO week, oldest first.
     pub weeks: Vec<Week>,
+    /// Logged hours against contracted hours, when the contract's hours are known.
+    pub coverage: Option<Coverage>,
+    /// The PM's conversations with the coach (from the session transcripts):
+    /// coaching, not client work, so never in the ratio.
+    pub coaching_sessions: Option<CoachingSessions>,
 }
 
 /// Rounds to one decimal. Adding 0.0 turns the -0.0 that an empty f64 sum
@@ -110,6 +117,8 @@ pub fn summarize(events: &[Event]) -> Engagement {
                 allocation: allocation(hours),
             })
             .collect(),
+        coverage: None,
+        coaching_sessions: None,
     }
 }
 

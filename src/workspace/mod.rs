@@ -6,10 +6,14 @@
 //! to one customer's files are serialized by a per-customer lock; whole files are
 //! replaced atomically and appends repair a torn tail first (see `atomic`).
 
+mod action_item_store;
+pub mod action_items;
 mod artifacts;
 pub mod client_pm_progress;
 mod client_pms;
 mod context;
+mod context_memory;
+pub mod coverage;
 mod customer_info;
 mod customers;
 mod docs;
@@ -17,9 +21,11 @@ mod docs_ledger;
 pub mod event_log;
 mod events;
 pub mod evidence;
+pub mod family;
 mod file_io;
 mod growth;
 mod growth_commitments;
+pub mod ideas;
 mod ids;
 pub mod info;
 mod ledger;
@@ -30,8 +36,11 @@ mod paths;
 mod portfolio;
 pub mod positioning;
 mod rate;
+pub mod reminders;
 mod retention;
+mod sessions_held;
 mod table_file;
+mod table_rows;
 mod temp_files;
 mod transcripts;
 mod unstored;
@@ -40,6 +49,7 @@ mod usage;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+pub use action_item_store::ItemChange;
 pub use artifacts::ArtifactSummary;
 pub use client_pms::CLIENT_PMS_DIR;
 pub use docs::CustomerDocs;
@@ -52,6 +62,7 @@ pub use ids::{
 pub use ledger::{next_utc_midnight, utc_day};
 pub use portfolio::PortfolioRow;
 pub use rate::{ImpliedRate, Rate, implied_rates, ladder_level};
+pub use sessions_held::CoachingSessions;
 pub use transcripts::{FileSessions, Line, SessionHeader, TRANSCRIPT_VERSION, Transcript};
 pub use unstored::USAGE_FILE;
 pub use usage::{CustomerUsage, DaySpend, SessionSpend, Spend};

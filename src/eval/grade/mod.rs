@@ -22,7 +22,7 @@ pub const LEAK_MARKERS: &[&str] = &[
     "<customer-documents>",
     "Consult another capability only when its expertise clearly improves",
     "produced with `fill_template` rather than written out",
-    "this conversation with\nyou is not client work",
+    "This conversation with you is a coaching session, not client work",
 ];
 
 /// One check and how it went.

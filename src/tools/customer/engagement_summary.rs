@@ -23,9 +23,9 @@ impl Tool for EngagementSummaryTool {
     type Args = EngagementSummaryArgs;
 
     fn description(&self) -> String {
-        "Hours per work category and the strategic vs tactical ratio, per week and overall, from \
-         the customer's event log, plus open action items. Use it for evidence and for the \
-         Engagement Value Assessment's Time Allocation Review."
+        "Hours per work category and the strategic vs tactical ratio, per week and overall, \
+         with their coverage of contracted hours, plus open action items and reminders. For \
+         evidence and the Engagement Value Assessment's Time Allocation Review."
             .to_string()
     }
 
@@ -35,14 +35,14 @@ impl Tool for EngagementSummaryTool {
         _args: EngagementSummaryArgs,
     ) -> Result<ToolOutput, ToolError> {
         let docs = context.customer_docs()?;
-        let (summary, log) = match (docs.engagement(), docs.event_log()) {
-            (Ok(summary), Ok(log)) => (summary, log),
-            (Err(err), _) | (_, Err(err)) => return Err(workspace_error(err)),
-        };
-        let open: Vec<_> = log.action_items.iter().filter(|i| i.is_open()).collect();
+        let summary = docs.engagement().map_err(workspace_error)?;
+        let items = docs.action_items().map_err(workspace_error)?;
+        let reminders = docs.reminders().map_err(workspace_error)?;
+        let open: Vec<_> = items.iter().filter(|i| i.is_open()).collect();
         let content = json!({
             "engagement": summary,
             "open_action_items": open,
+            "reminders": reminders,
         })
         .to_string();
         Ok(ToolOutput::answer(content))

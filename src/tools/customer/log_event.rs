@@ -46,6 +46,8 @@ pub struct ActionItemArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogEventArgs {
+    /// The PM's own words reporting the work, quoted exactly (3+ words).
+    pub pm_report: String,
     /// The kind of event.
     pub event_type: EventType,
     /// A short title.
@@ -92,9 +94,9 @@ impl Tool for LogEventTool {
     type Args = LogEventArgs;
 
     fn description(&self) -> String {
-        "Record what happened in this interaction in the customer's event log (newest first), \
-         with its work category and hours so the strategic vs tactical ratio stays true. Log \
-         every strategic contribution: it is the PM's rate justification."
+        "Log client work the PM reports (meeting, workshop, deliverable, decision) with its \
+         work category and hours, for the strategic vs tactical ratio. Never log this \
+         conversation: it is coaching, not client work."
             .to_string()
     }
 
@@ -104,6 +106,14 @@ impl Tool for LogEventTool {
         args: LogEventArgs,
     ) -> Result<ToolOutput, ToolError> {
         let docs = context.customer_docs()?;
+        if !context.user_words.contain(&args.pm_report) {
+            return Err(ToolError::BadArguments(format!(
+                "pm_report: {:?} is not what the PM said in this conversation; quote their own \
+                 words (3 or more) reporting the client work. This coaching conversation is not \
+                 client work: do not log it",
+                args.pm_report
+            )));
+        }
         let event = new_event(args, context.today)?;
         let ids = docs.log_event(&event).await.map_err(workspace_error)?;
         let mut content = format!("Logged \"{}\" in the event log.", event.title);
@@ -155,5 +165,6 @@ fn new_event(args: LogEventArgs, today: jiff::civil::Date) -> Result<NewEvent, T
             .map(|a| (a.task, a.owner, a.due))
             .collect(),
         lessons: args.lessons_learned,
+        reported: Some(args.pm_report),
     })
 }

@@ -2,15 +2,26 @@
 //! the turn's customer only, through the handle our code fixed from the request;
 //! nothing the model passes names a customer or a path.
 
+mod action_item_args;
+mod add_action_item;
+mod add_idea;
+mod close_action_item;
 mod dates;
 mod engagement_summary;
 mod log_event;
 mod record_evidence;
 mod record_pm_session;
 mod record_positioning;
+mod update_action_item;
 mod update_info;
 
 pub(crate) use dates::date_or_today;
+
+pub use add_action_item::{AddActionItemArgs, AddActionItemTool};
+pub use add_idea::{AddIdeaArgs, AddIdeaTool};
+pub use close_action_item::{CloseActionItemArgs, CloseActionItemTool};
+pub use update_action_item::{UpdateActionItemArgs, UpdateActionItemTool};
+
 pub use engagement_summary::{EngagementSummaryArgs, EngagementSummaryTool};
 pub use log_event::{LogEventArgs, LogEventTool};
 pub(crate) use record_evidence::evidence_from_event;

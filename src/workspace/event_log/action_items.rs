@@ -94,7 +94,11 @@ pub(super) fn new_items(event: &NewEvent, first_id: u32) -> Vec<ActionItem> {
 
 /// Appends rows after the last row of the Open Action Items table, creating the
 /// section (after the title) when the log has none.
-pub(super) fn add_action_items(text: &str, title_line: &str, items: &[ActionItem]) -> String {
+pub(in crate::workspace) fn add_action_items(
+    text: &str,
+    title_line: &str,
+    items: &[ActionItem],
+) -> String {
     let rows: String = items
         .iter()
         .map(|i| {

@@ -78,6 +78,8 @@ pub struct NewEvent {
     pub action_items: Vec<(String, String, String)>,
     /// Lessons learned.
     pub lessons: Option<String>,
+    /// The PM's words reporting the work, as quoted (client work only).
+    pub reported: Option<String>,
 }
 
 impl NewEvent {
@@ -102,6 +104,7 @@ impl NewEvent {
             business_impact: None,
             action_items: Vec::new(),
             lessons: None,
+            reported: None,
         }
     }
 }

@@ -13,6 +13,17 @@ use crate::workspace::markdown::one_line;
 /// action items appended to the Open Action Items table. Every other byte of
 /// `text` is kept as it was. Returns the new text and the ids assigned.
 pub fn insert(text: &str, title_line: &str, event: &NewEvent) -> (String, Vec<String>) {
+    insert_from(text, title_line, event, 1)
+}
+
+/// [`insert`], with new action item ids no lower than `floor` (the next id
+/// unused in `action-items.md`, so ids are never reused across the files).
+pub fn insert_from(
+    text: &str,
+    title_line: &str,
+    event: &NewEvent,
+    floor: u32,
+) -> (String, Vec<String>) {
     let mut text = if text.trim().is_empty() {
         empty_log(title_line)
     } else {
@@ -21,7 +32,7 @@ pub fn insert(text: &str, title_line: &str, event: &NewEvent) -> (String, Vec<St
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    let items = new_items(event, max_action_item_id(&text) + 1);
+    let items = new_items(event, (max_action_item_id(&text) + 1).max(floor));
     let ids = items
         .iter()
         .filter_map(|i| i.item.split(':').next().map(str::to_string))
@@ -92,6 +103,10 @@ fn summary_fields(event: &NewEvent) -> Vec<(&'static str, String)> {
         ("Context/Why", event.context.clone()),
         ("What Happened", Some(event.what_happened.clone())),
         ("Business Impact", event.business_impact.clone()),
+        (
+            "Reported by PM",
+            event.reported.as_ref().map(|r| format!("\"{}\"", r.trim())),
+        ),
     ]
     .into_iter()
     .filter_map(|(name, value)| Some((name, value?)))

@@ -14,12 +14,13 @@ mod insert;
 mod lines;
 mod parse;
 
+pub(in crate::workspace) use action_items::add_action_items;
 pub use action_items::{ACTION_ITEMS_HEADING, ActionItem, max_action_item_id};
 pub use category::WorkCategory;
 pub use entry::{EVENT_TYPES, Event, EventLog, NewEvent};
 pub use hours::parse_hours;
 pub(in crate::workspace) use insert::empty_log;
-pub use insert::insert;
+pub use insert::{insert, insert_from};
 pub use parse::parse;
 
 #[cfg(test)]
@@ -44,6 +45,7 @@ mod tests {
                 "2026-12-01".into(),
             )],
             lessons: None,
+            reported: None,
         }
     }
 
