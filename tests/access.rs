@@ -78,6 +78,7 @@ fn body_for(path: &str) -> Value {
         }
         "/v1/responses" => json!({"model": "strategic-pm-coach", "input": "hi"}),
         p if p.ends_with("/invoke") => json!({"task": "x", "customer": "acme"}),
+        p if p.contains("/artifacts/") => json!({"status": "Final"}),
         _ => json!({}),
     }
 }
@@ -87,7 +88,7 @@ async fn call(server: &TestServer, method: &Method, path: &str, key: Option<&str
         .client
         .request(method.clone(), format!("{}{path}", server.base))
         .header("x-pmcoach-customer", "acme");
-    if *method == Method::POST {
+    if [Method::POST, Method::PATCH].contains(method) {
         request = request.json(&body_for(path));
     }
     if let Some(key) = key {

@@ -34,12 +34,23 @@ fn pmcoach(binary: &Path, folder: &Path) -> Command {
     command
 }
 
+/// Retries while the fresh copy is still open for writing in a process that
+/// another test's spawn forked at that moment (ETXTBSY); a moment later the
+/// copy is free.
+async fn retrying<T>(mut attempt: impl AsyncFnMut() -> std::io::Result<T>) -> T {
+    for _ in 0..100 {
+        match attempt().await {
+            Err(err) if err.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return other.expect("runs"),
+        }
+    }
+    panic!("the copied binary stayed busy");
+}
+
 async fn run(binary: &Path, folder: &Path, args: &[&str]) -> (Output, String, String) {
-    let output = pmcoach(binary, folder)
-        .args(args)
-        .output()
-        .await
-        .expect("runs");
+    let output = retrying(async || pmcoach(binary, folder).args(args).output().await).await;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     (output, stdout, stderr)
@@ -85,12 +96,14 @@ async fn the_binary_alone_in_an_empty_folder_lists_renders_and_replays() {
 async fn the_binary_alone_serves_from_the_users_data_folder() {
     let folder = tempfile::tempdir().expect("dir");
     let binary = installed(folder.path());
-    let mut child = pmcoach(&binary, folder.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
+    let mut child = retrying(async || {
+        pmcoach(&binary, folder.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+    })
+    .await;
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let mut workspace_line = None;
     let address = tokio::time::timeout(Duration::from_secs(60), async {

@@ -175,6 +175,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/customers/{id}/usage"),
     ("get", "/v1/customers/{id}/artifacts"),
     ("get", "/v1/customers/{id}/artifacts/{name}"),
+    ("patch", "/v1/customers/{id}/artifacts/{name}"),
     ("get", "/v1/customers/{id}/sessions/{session}"),
     ("get", "/v1/customers/{id}/positioning"),
     ("get", "/v1/customers/{id}/evidence"),
@@ -219,7 +220,14 @@ async fn the_openapi_document_describes_every_route_and_only_real_ones() {
         let response = if method == "get" {
             server.client.get(url).send().await
         } else {
-            server.client.post(url).json(&json!({})).send().await
+            let method =
+                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+            server
+                .client
+                .request(method, url)
+                .json(&json!({}))
+                .send()
+                .await
         }
         .expect("request");
         let status = response.status().as_u16();

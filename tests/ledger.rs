@@ -375,6 +375,7 @@ fn keyed(upstream: &FakeUpstream) -> (pmcoach::config::Config, String, String) {
         },
     ];
     let mut config = config_for(Some(upstream));
+    config.today = Some(jiff::civil::date(2026, 12, 10));
     config.keys = Keys::from_entries(&entries).expect("keys");
     config.auth.keys = entries;
     (config, acme, all)
@@ -458,6 +459,10 @@ async fn the_portfolio_lists_every_customer_in_the_keys_scope() {
     assert_eq!(acme["ladder_level"], "Staff Aug");
     assert_eq!(acme["renewal_date"], "2027-01-15");
     assert_eq!(acme["open_action_items"], 1);
+    assert_eq!(
+        acme["overdue_action_items"], 1,
+        "due 2026-12-05, today 2026-12-10"
+    );
     assert_eq!(acme["evidence"], 1);
     assert_eq!(all["customers"][1]["strategic_pct"], Value::Null);
 

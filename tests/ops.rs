@@ -455,6 +455,37 @@ const OWN: &[(&str, &str, &[&str])] = &[
         &["200", "400", "403", "404"],
     ),
     (
+        "patch",
+        "/v1/customers/{id}/artifacts/{name}",
+        &["200", "400", "403", "404", "409"],
+    ),
+    (
+        "get",
+        "/v1/customers/{id}/action-items",
+        &["200", "400", "403", "404"],
+    ),
+    (
+        "get",
+        "/v1/customers/{id}/reminders",
+        &["200", "400", "403", "404"],
+    ),
+    (
+        "get",
+        "/v1/customers/{id}/positioning",
+        &["200", "400", "403", "404"],
+    ),
+    (
+        "get",
+        "/v1/customers/{id}/evidence",
+        &["200", "400", "403", "404"],
+    ),
+    (
+        "get",
+        "/v1/customers/{id}/client-pms",
+        &["200", "400", "403", "404"],
+    ),
+    ("get", "/v1/portfolio", &["200"]),
+    (
         "get",
         "/v1/customers/{id}/sessions/{session}",
         &["200", "400", "403", "404"],

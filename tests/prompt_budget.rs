@@ -48,7 +48,7 @@ fn copy_fixture(from: &Path, to: &Path) {
 // 4,000 until issue 13 added the action item tools (add, update, close) and
 // add_idea (about 400 tokens of definitions) and the context's coverage line.
 #[tokio::test]
-async fn a_plain_coach_turn_with_a_customer_fits_in_4400_tokens() {
+async fn a_plain_coach_turn_with_a_customer_fits_in_5100_tokens() {
     let (upstream, server) = setup().await;
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("evals/fixtures");
     copy_fixture(
@@ -70,11 +70,13 @@ async fn a_plain_coach_turn_with_a_customer_fits_in_4400_tokens() {
         "prompt tokens at the wire: messages {messages} + tools {tools} = {}",
         messages + tools
     );
-    // 4000 until issue 13: the engagement memory's three record tools
-    // (record_evidence, record_positioning, record_pm_session) cost about 630
-    // tokens of definitions, trimmed to their terse minimum.
+    // 4000 until issue 13, whose engagement memory added seven record tools
+    // (record_evidence, record_positioning, record_pm_session, add/update/
+    // close_action_item, add_idea: about 1,000 tokens of definitions) and the
+    // context's reminders, financials, ideas, Notes and ledger sections
+    // (measured 5,034 then; see BENCHMARKS.md).
     assert!(
-        messages + tools <= 4_400,
+        messages + tools <= 5_100,
         "messages {messages} + tools {tools}"
     );
 }

@@ -840,3 +840,73 @@ async fn a_linked_sessions_folder_is_neither_read_nor_written() {
         before
     );
 }
+
+#[tokio::test]
+async fn a_saved_document_moves_from_draft_to_final_and_keeps_its_hand_edits() {
+    let (_upstream, server) = setup().await;
+    let artifacts = server.workspace.join("customers/acme/artifacts");
+    std::fs::create_dir_all(&artifacts).expect("folder");
+    let written = "# Engagement Value Assessment\n\n**Customer**: Acme Logistics\n**Created**: 2026-11-01\n**Last Updated**: 2026-11-01\n**Type**: Analysis\n**Status**: Draft\n**Author**: Dana\n\n---\n\nA line the PM added by hand.\n";
+    let name = "analysis-engagement-value-assessment-2026-11-01.md";
+    std::fs::write(artifacts.join(name), written).expect("document");
+    std::fs::write(artifacts.join("notes-by-hand.md"), "# Notes\n\nno header\n").expect("notes");
+    let path = format!("{}/v1/customers/acme/artifacts/{name}", server.base);
+
+    let response = server
+        .client
+        .patch(&path)
+        .json(&json!({"status": "Final"}))
+        .send()
+        .await
+        .expect("response");
+    let (status, body) = common::read(response).await;
+    assert_eq!(status, 200, "{body}");
+    let now = read(&artifacts.join(name));
+    assert_eq!(body["markdown"], now.as_str());
+    assert!(now.contains("**Status**: Final\n"), "{now}");
+    assert!(!now.contains("**Last Updated**: 2026-11-01"), "{now}");
+    assert_eq!(
+        now.replace("**Status**: Final", "**Status**: Draft")
+            .lines()
+            .filter(|l| !l.starts_with("**Last Updated**"))
+            .collect::<Vec<_>>(),
+        written
+            .lines()
+            .filter(|l| !l.starts_with("**Last Updated**"))
+            .collect::<Vec<_>>(),
+        "every other line kept"
+    );
+    let (_, list) = server.get("/v1/customers/acme/artifacts").await;
+    let listed = list["artifacts"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["name"] == name)
+        .cloned()
+        .expect("listed");
+    assert_eq!(listed["status"], "Final");
+
+    let patch = |target: String, body: Value| {
+        let request = server.client.patch(target).json(&body);
+        async move { common::read(request.send().await.expect("response")).await }
+    };
+    let (status, body) = patch(path.clone(), json!({"status": "Done"})).await;
+    assert_eq!(status, 400, "{body}");
+    let notes = format!(
+        "{}/v1/customers/acme/artifacts/notes-by-hand.md",
+        server.base
+    );
+    let (status, body) = patch(notes, json!({"status": "Final"})).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "conflict");
+    let missing = format!(
+        "{}/v1/customers/acme/artifacts/nothing-here.md",
+        server.base
+    );
+    let (status, _) = patch(missing, json!({"status": "Final"})).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        read(&artifacts.join("notes-by-hand.md")),
+        "# Notes\n\nno header\n"
+    );
+}

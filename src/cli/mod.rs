@@ -200,7 +200,10 @@ async fn dispatch(mut config: Config, command: Command) -> Result<(), String> {
         } => templates::render(&config, &template, &fields, out.as_deref()),
         Command::Eval(_) => Ok(()),
         Command::Capabilities { action } => capabilities::run(&config, action),
-        Command::Reminders { customer } => reminders::run(&config, customer.as_deref()),
+        Command::Reminders { customer } => {
+            announce_workspace(&config);
+            reminders::run(&config, customer.as_deref())
+        }
     }
 }
 

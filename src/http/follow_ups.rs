@@ -9,6 +9,7 @@ use super::AppState;
 use super::customers::customer;
 use super::error::{ApiError, AppJson, AppPath, ErrorBody};
 use crate::access::Caller;
+use crate::workspace::CustomerId;
 use crate::workspace::action_items::TrackedItem;
 use crate::workspace::reminders::Reminder;
 
@@ -25,7 +26,7 @@ pub(super) struct ActionItemList {
     get,
     path = "/v1/customers/{id}/action-items",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    params(("id" = CustomerId, Path, description = "Customer id (a lowercase slug)")),
     responses(
         (status = 200, description = "The action items (ids AI-XXX; statuses Open, In Progress, Blocked, Completed, Cancelled)", body = ActionItemList),
         (status = 400, description = "Invalid id", body = ErrorBody),
@@ -58,7 +59,7 @@ pub(super) struct ReminderList {
     get,
     path = "/v1/customers/{id}/reminders",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    params(("id" = CustomerId, Path, description = "Customer id (a lowercase slug)")),
     responses(
         (status = 200, description = "Action items overdue or due within 7 days, the renewal conversation (from 6 weeks before the renewal date), and client PM follow-ups, as of the server's date", body = ReminderList),
         (status = 400, description = "Invalid id", body = ErrorBody),

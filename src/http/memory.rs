@@ -13,7 +13,7 @@ use crate::access::Caller;
 use crate::workspace::client_pm_progress::{PmProgress, PmReminder};
 use crate::workspace::evidence::EvidenceEntry;
 use crate::workspace::positioning::Positioning;
-use crate::workspace::{PortfolioRow, WorkspaceError};
+use crate::workspace::{CustomerId, PortfolioRow, WorkspaceError};
 
 /// The customer's folder must exist: an unknown customer is 404, not empty lists.
 fn existing(state: &AppState, id: &crate::workspace::CustomerId) -> Result<(), ApiError> {
@@ -29,7 +29,7 @@ fn existing(state: &AppState, id: &crate::workspace::CustomerId) -> Result<(), A
     get,
     path = "/v1/customers/{id}/positioning",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    params(("id" = CustomerId, Path, description = "Customer id (a lowercase slug)")),
     responses(
         (status = 200, description = "positioning.md: the Value Ladder level at each assessment (date, level, evidence, rate), the current level, the rate used and where it comes from, and the rate range each higher level implies", body = serde_json::Value),
         (status = 400, description = "Invalid id", body = ErrorBody),
@@ -60,7 +60,7 @@ pub(super) struct Evidence {
     get,
     path = "/v1/customers/{id}/evidence",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    params(("id" = CustomerId, Path, description = "Customer id (a lowercase slug)")),
     responses(
         (status = 200, description = "evidence.md: each strategic contribution with its business impact and evidence", body = Evidence),
         (status = 400, description = "Invalid id", body = ErrorBody),
@@ -96,7 +96,7 @@ pub(super) struct ClientPms {
     get,
     path = "/v1/customers/{id}/client-pms",
     tag = "customers",
-    params(("id" = String, Path, description = "Customer id (a lowercase slug)")),
+    params(("id" = CustomerId, Path, description = "Customer id (a lowercase slug)")),
     responses(
         (status = 200, description = "client-pms/: each client PM's progress and what is next", body = ClientPms),
         (status = 400, description = "Invalid id", body = ErrorBody),

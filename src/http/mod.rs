@@ -7,6 +7,7 @@ mod chat;
 mod chat_stream;
 mod connection;
 mod customers;
+mod documents;
 mod error;
 mod follow_ups;
 mod guarded;
@@ -161,7 +162,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::engagement))
         .routes(routes!(customers::usage))
         .routes(routes!(customers::artifacts))
-        .routes(routes!(customers::artifact))
+        .routes(routes!(customers::artifact, documents::set_artifact_status))
         .routes(routes!(customers::session))
         .routes(routes!(memory::positioning))
         .routes(routes!(memory::evidence))

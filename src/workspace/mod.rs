@@ -8,6 +8,7 @@
 
 mod action_item_store;
 pub mod action_items;
+mod artifact_status;
 mod artifacts;
 pub mod client_pm_progress;
 mod client_pms;
@@ -102,6 +103,9 @@ pub enum WorkspaceError {
     /// A path inside the workspace is a symbolic link; it is not followed.
     #[error("{0}: is a symbolic link; pmcoach does not follow links inside the workspace")]
     Symlink(String),
+    /// A saved document without a `**Status**` header line to move.
+    #[error("artifact {0:?} has no **Status** line in its header")]
+    NoStatusHeader(String),
     /// A write through a read-only handle (a consulted capability's).
     #[error(
         "the customer's documents are read-only here: only the capability the user talks to records"

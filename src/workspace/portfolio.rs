@@ -1,10 +1,11 @@
-//! The PM's whole practice at a glance: per customer, the strategic ratio,
-//! the latest Value Ladder level, the renewal date, open action items and the
-//! evidence recorded.
+//! The PM's whole practice at a glance: per customer, the strategic ratio
+//! and its coverage, the latest Value Ladder level, the renewal date, open
+//! and overdue action items, and the evidence recorded.
 
 use serde::Serialize;
 
-use super::{CustomerId, Workspace, WorkspaceError, info, metrics};
+use super::reminders::ReminderKind;
+use super::{CustomerId, Workspace, WorkspaceError, coverage, info, metrics};
 
 /// One customer's line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,12 +19,19 @@ pub struct PortfolioRow {
     pub strategic_pct: Option<f64>,
     /// Categorized hours logged.
     pub logged_hours: f64,
+    /// Logged against contracted hours, percent, when the contract's hours
+    /// per week are known.
+    pub coverage_pct: Option<f64>,
+    /// Whether that coverage is enough to trust the ratio (none when unknown).
+    pub ratio_trustworthy: Option<bool>,
     /// The latest Value Ladder level in positioning.md.
     pub ladder_level: Option<String>,
-    /// The `Renewal Date` fact, when recorded.
+    /// The `Renewal Date` fact (customer-info.md or financials.md), when recorded.
     pub renewal_date: Option<String>,
-    /// Open rows of the action items table.
+    /// Open action items (`action-items.md`).
     pub open_action_items: usize,
+    /// Open action items past their due date, by the server's clock.
+    pub overdue_action_items: usize,
     /// Rows in evidence.md.
     pub evidence: usize,
 }
@@ -51,13 +59,30 @@ impl Workspace {
         };
         let log = self.event_log(&id)?;
         let overall = metrics::summarize(&log.events).overall;
+        let engagement = self.engagement_facts(&id)?;
+        let coverage = coverage::coverage(&log.events, engagement.hours_per_week());
+        let overdue = self
+            .reminders(&id)?
+            .iter()
+            .filter(|r| r.kind == ReminderKind::ActionItemOverdue)
+            .count();
         Ok(PortfolioRow {
             name: fact("Customer Name"),
             strategic_pct: (overall.total_hours > 0.0).then_some(overall.strategic_pct),
             logged_hours: overall.total_hours,
+            coverage_pct: coverage.as_ref().map(|c| c.percent),
+            ratio_trustworthy: coverage.as_ref().map(|c| c.trustworthy),
             ladder_level: self.positioning(&id)?.current_level,
-            renewal_date: fact("Renewal Date"),
-            open_action_items: log.action_items.iter().filter(|i| i.is_open()).count(),
+            renewal_date: engagement
+                .renewal_date()
+                .map(|date| date.to_string())
+                .or_else(|| fact("Renewal Date")),
+            open_action_items: self
+                .action_items(&id)?
+                .iter()
+                .filter(|i| i.is_open())
+                .count(),
+            overdue_action_items: overdue,
             evidence: self.evidence(&id)?.len(),
             id,
         })

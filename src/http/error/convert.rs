@@ -53,6 +53,7 @@ impl From<WorkspaceError> for ApiError {
             WorkspaceError::UnknownCustomer(id) => ApiError::UnknownCustomer(id),
             WorkspaceError::UnknownArtifact(name) => ApiError::UnknownArtifact(name),
             WorkspaceError::Invalid(err) => ApiError::BadRequest(err.to_string()),
+            WorkspaceError::NoStatusHeader(_) => ApiError::Conflict(err.to_string()),
             WorkspaceError::Io { .. } | WorkspaceError::Symlink(_) | WorkspaceError::ReadOnly => {
                 ApiError::Storage(err.to_string())
             }

@@ -43,6 +43,10 @@ pub enum ApiError {
     /// 404: no such artifact.
     #[error("unknown artifact {0:?}")]
     UnknownArtifact(String),
+    /// 409: the resource cannot take this change as it stands (a document
+    /// without a status line to move).
+    #[error("{0}")]
+    Conflict(String),
     /// 404: no such session.
     #[error("unknown session {0:?}")]
     UnknownSession(String),
@@ -126,6 +130,7 @@ impl ApiError {
             | ApiError::UnknownArtifact(_)
             | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MisdirectedHost => StatusCode::MISDIRECTED_REQUEST,
@@ -155,6 +160,7 @@ impl ApiError {
             ApiError::UnknownResponse(_) => "previous_response_not_found",
             ApiError::UnknownCustomer(_) => "unknown_customer",
             ApiError::UnknownArtifact(_) => "unknown_artifact",
+            ApiError::Conflict(_) => "conflict",
             ApiError::NoRoute(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unauthorized => "unauthorized",
