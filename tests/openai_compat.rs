@@ -343,6 +343,19 @@ async fn completions_store_no_session_unless_asked() {
         .expect("response");
     assert_eq!(header.status(), 200);
     assert_eq!(count(), 2);
+    let unclear = server
+        .client
+        .post(format!("{}/v1/chat/completions", server.base))
+        .header("x-pmcoach-customer", "acme")
+        .header("x-pmcoach-store", "%")
+        .json(&json!({"model": "strategic-pm-coach", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(unclear.status(), 400);
+    let body: serde_json::Value = unclear.json().await.expect("JSON");
+    assert_eq!(body["error"]["param"], "x-pmcoach-store", "{body}");
+    assert_eq!(count(), 2, "nothing stored");
 }
 
 #[tokio::test]

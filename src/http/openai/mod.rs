@@ -117,10 +117,7 @@ pub(super) async fn completions(
         &|name| agent.is_some_and(|a| a.owns_tool(name)),
         false,
     )?;
-    let store = parsed.store
-        || headers
-            .get(STORE_HEADER)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+    let store = parsed.store || store_header(&headers)?;
     let whole_answer = parsed.options.output.is_some();
     let prepared = conversation::prepare(
         &state,
@@ -159,6 +156,22 @@ pub(super) async fn completions(
 
 /// The customer the header names. The request's `user` (often an end-user
 /// id, for abuse tracking) never names one.
+/// `x-pmcoach-store`: `true` or `false` (any case), absent meaning false;
+/// anything else is a 400 naming it.
+fn store_header(headers: &HeaderMap) -> Result<bool, ApiError> {
+    let Some(value) = headers.get(STORE_HEADER) else {
+        return Ok(false);
+    };
+    match value.to_str().map(str::trim) {
+        Ok(text) if text.eq_ignore_ascii_case("true") => Ok(true),
+        Ok(text) if text.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(ApiError::InvalidParameter {
+            param: STORE_HEADER.to_string(),
+            message: format!("{STORE_HEADER} must be true or false"),
+        }),
+    }
+}
+
 pub(super) fn customer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     headers
         .get(CUSTOMER_HEADER)
