@@ -17,14 +17,8 @@ pub const INDICATORS: [(&str, &str); 4] = [
     ("influences_upward", "Influences Upward"),
 ];
 
-/// The Coaching Plan's graduation criteria.
-pub const GRADUATION_CRITERIA: [&str; 5] = [
-    "Consistently frames work in business terms",
-    "Proactively questions strategic alignment",
-    "Communicates effectively to executives",
-    "Plans across time horizons",
-    "Coaches others on strategic thinking",
-];
+/// The Coaching Plan's graduation criteria (the templates' list).
+pub use crate::templates::GRADUATION_CRITERIA;
 
 /// Days from one coaching session to the next while the PM is being coached.
 pub const SESSION_CADENCE_DAYS: i64 = 14;
