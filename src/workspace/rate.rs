@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::templates::VALUE_LADDER;
+use crate::templates::{VALUE_LADDER, implied_rate};
 
 /// A parsed rate: an amount with the text around it kept for display.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,22 +109,22 @@ pub struct ImpliedRate {
     pub high: f64,
 }
 
-/// The rate range of every level above `current`, from `rate` at `current`.
+/// The rate range of every level above `current`, from `rate` at `current`
+/// (the templates' rule, [`implied_rate`], shared with the assessment).
 pub fn implied_rates(current: &str, rate: &Rate) -> Vec<ImpliedRate> {
-    let Some((rank, _, (low, high))) = ladder_level(current) else {
+    let Some((rank, current, _)) = ladder_level(current) else {
         return Vec::new();
     };
-    let base = rate.amount / ((low + high) / 2.0);
     VALUE_LADDER[rank + 1..]
         .iter()
         .filter_map(|(level, text)| {
-            let (lo, hi) = multiplier(text)?;
+            let (low, high) = implied_rate(rate.amount, current, level)?;
             Some(ImpliedRate {
                 level,
                 multiplier: text,
-                range: rate.range(base * lo, base * hi),
-                low: base * lo,
-                high: base * hi,
+                range: rate.range(low, high),
+                low,
+                high,
             })
         })
         .collect()
