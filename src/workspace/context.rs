@@ -30,14 +30,15 @@ impl Workspace {
             return Ok(None);
         }
         let log = self.event_log(customer)?;
-        let hours = self.engagement_facts(customer)?.hours_per_week();
+        let facts = self.engagement_facts(customer)?;
+        let items = self.action_items(customer)?;
         let sources = Sources {
             info_text: self.info(customer)?,
             financials: self.financials(customer)?,
             ideas: self.ideas(customer)?,
-            items: self.action_items(customer)?,
-            reminders: self.reminders(customer)?,
-            coverage: coverage::coverage(&log.events, hours),
+            reminders: self.reminders_from(customer, &items, &facts)?,
+            items,
+            coverage: coverage::coverage(&log.events, facts.hours_per_week()),
             memory: self.memory_sections(customer)?,
             log,
         };

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::reminders::ReminderKind;
+use super::reminders::{ReminderKind, action_item_reminders};
 use super::{CustomerId, Workspace, WorkspaceError, coverage, info, metrics};
 
 /// One customer's line.
@@ -61,8 +61,8 @@ impl Workspace {
         let overall = metrics::summarize(&log.events).overall;
         let engagement = self.engagement_facts(&id)?;
         let coverage = coverage::coverage(&log.events, engagement.hours_per_week());
-        let overdue = self
-            .reminders(&id)?
+        let items = self.action_items(&id)?;
+        let overdue = action_item_reminders(&items, self.clock().today())
             .iter()
             .filter(|r| r.kind == ReminderKind::ActionItemOverdue)
             .count();

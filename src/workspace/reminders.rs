@@ -2,9 +2,8 @@
 //! action items overdue or due within a week, the renewal conversation (the
 //! family starts it 4-6 weeks before the renewal date), and, from the client PM
 //! progress records, coaching sessions due and post-graduation check-ins.
-//!
-//! Each kind comes from a [`Source`]; [`SOURCES`] lists them, so a new record
-//! (client PM progress) plugs in with one line.
+//! The context reads the items and facts once and passes them in
+//! (`reminders_from`).
 
 use std::fmt::Write as _;
 
@@ -12,6 +11,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::action_items::TrackedItem;
+use super::family::EngagementFacts;
 use super::{CustomerId, Workspace, WorkspaceError};
 
 /// An item due within this many days is "due soon".
@@ -48,41 +48,32 @@ pub struct Reminder {
     pub text: String,
 }
 
-/// Where reminders come from: a customer's records, as of `today`.
-pub type Source = fn(&Workspace, &CustomerId, Date) -> Result<Vec<Reminder>, WorkspaceError>;
-
-/// Every source, in order.
-pub const SOURCES: &[Source] = &[from_action_items, from_renewal, from_client_pms];
-
 impl Workspace {
     /// The customer's reminders as of the workspace's clock, soonest first.
     pub fn reminders(&self, customer: &CustomerId) -> Result<Vec<Reminder>, WorkspaceError> {
         self.existing(customer)?;
+        let items = self.action_items(customer)?;
+        let facts = self.engagement_facts(customer)?;
+        self.reminders_from(customer, &items, &facts)
+    }
+
+    /// The reminders, from the action items and engagement facts the caller
+    /// has already read (the context reads them anyway): overdue and
+    /// due-soon items, the renewal window, client PMs' sessions and
+    /// check-ins.
+    pub(super) fn reminders_from(
+        &self,
+        customer: &CustomerId,
+        items: &[TrackedItem],
+        facts: &EngagementFacts,
+    ) -> Result<Vec<Reminder>, WorkspaceError> {
         let today = self.clock().today();
-        let mut all = Vec::new();
-        for source in SOURCES {
-            all.extend(source(self, customer, today)?);
-        }
+        let mut all = action_item_reminders(items, today);
+        all.extend(renewal_reminder(facts.renewal_date(), today));
+        all.extend(from_client_pms(self, customer, today)?);
         all.sort_by_key(|r| (r.due.is_none(), r.due, r.kind));
         Ok(all)
     }
-}
-
-fn from_action_items(
-    ws: &Workspace,
-    customer: &CustomerId,
-    today: Date,
-) -> Result<Vec<Reminder>, WorkspaceError> {
-    Ok(action_item_reminders(&ws.action_items(customer)?, today))
-}
-
-fn from_renewal(
-    ws: &Workspace,
-    customer: &CustomerId,
-    today: Date,
-) -> Result<Vec<Reminder>, WorkspaceError> {
-    let renewal = ws.engagement_facts(customer)?.renewal_date();
-    Ok(renewal_reminder(renewal, today).into_iter().collect())
 }
 
 /// Each client PM's next coaching session or graduation check-in, once it
