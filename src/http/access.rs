@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, HOST};
+use axum::http::header::{ACCEPT, AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -20,7 +20,21 @@ use crate::access::{Caller, HttpConfig, Keys};
 /// Routes anyone who reaches the server may use: liveness, readiness and the
 /// API description (no customer data). `/metrics` is not one: customer ids
 /// are among its labels.
-pub(super) const PUBLIC_PATHS: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+pub(super) const PUBLIC_PATHS: &[&str] =
+    &["/healthz", "/readyz", "/openapi.json", "/login", "/logout"];
+
+/// The pages' scripts and styles: public, like the sign-in page that uses them.
+const PUBLIC_PREFIX: &str = "/assets/";
+
+/// The cookie the pages keep the caller's key in (see `web/login.rs`).
+pub(super) const KEY_COOKIE: &str = "pmcoach_key";
+
+/// How a request presented its key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Bearer,
+    Cookie,
+}
 
 /// What the access layer checks against.
 #[derive(Clone)]
@@ -48,14 +62,13 @@ impl Access {
         if self.keys.is_empty() {
             return Ok(Caller::local());
         }
-        let presented = request
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthorized)?;
-        self.keys.verify(presented).ok_or(ApiError::Unauthorized)
+        let (presented, via) = presented_key(request).ok_or(ApiError::Unauthorized)?;
+        if via == Via::Cookie && !request.method().is_safe() && !same_origin(request) {
+            return Err(ApiError::Forbidden(
+                "a cookie signs in only requests from this server's own pages".into(),
+            ));
+        }
+        self.keys.verify(&presented).ok_or(ApiError::Unauthorized)
     }
 
     /// A slot among the caller's requests in flight, if one is free. Without
@@ -79,6 +92,63 @@ impl Access {
     }
 }
 
+/// The key a request presents: its `Authorization: Bearer` header, or else
+/// the pages' cookie.
+fn presented_key(request: &Request) -> Option<(String, Via)> {
+    let headers = request.headers();
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let key = value.to_str().ok()?.strip_prefix("Bearer ")?.trim();
+        return Some((key.to_string(), Via::Bearer));
+    }
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == KEY_COOKIE)
+        .map(|(_, key)| (key.to_string(), Via::Cookie))
+}
+
+/// Whether a request that changes something came from this server's own
+/// pages: the browser's `Origin` names the host the request was sent to.
+/// (The cookie is SameSite=Strict too; this holds where that is not honoured.)
+fn same_origin(request: &Request) -> bool {
+    let headers = request.headers();
+    let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok());
+    match (origin, host) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        _ => false,
+    }
+}
+
+/// A browser opening a page without a key is sent to sign in rather than
+/// shown the API's JSON 401.
+fn sign_in_first(request: &Request) -> Option<Response> {
+    let wants_page = request.method() == axum::http::Method::GET
+        && request
+            .headers()
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    let path = request.uri().path();
+    (wants_page && !path.starts_with("/v1/")).then(|| {
+        let next: String = path
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => {
+                    char::from(b).to_string()
+                }
+                other => format!("%{other:02X}"),
+            })
+            .collect();
+        axum::response::Redirect::to(&format!("/login?next={next}")).into_response()
+    })
+}
+
 /// The middleware: host, key, slot; the slot is held until the response body
 /// (an SSE stream, say) is done.
 pub(super) async fn guard(
@@ -96,7 +166,8 @@ pub(super) async fn guard(
         Some(host) if access.http.allows_host(&host.to_ascii_lowercase()) => {}
         _ => return ApiError::MisdirectedHost.into_response(),
     }
-    if PUBLIC_PATHS.contains(&request.uri().path()) {
+    let path = request.uri().path();
+    if PUBLIC_PATHS.contains(&path) || path.starts_with(PUBLIC_PREFIX) {
         return next.run(request).await;
     }
     let (caller, slot) = match access
@@ -104,7 +175,12 @@ pub(super) async fn guard(
         .and_then(|caller| access.slot(&caller).map(|slot| (caller, slot)))
     {
         Ok(found) => found,
-        Err(err) => return err.into_response(),
+        Err(err) => {
+            let redirect = matches!(err, ApiError::Unauthorized)
+                .then(|| sign_in_first(&request))
+                .flatten();
+            return redirect.unwrap_or_else(|| err.into_response());
+        }
     };
     request.extensions_mut().insert(caller);
     let response = next.run(request).await;

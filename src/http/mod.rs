@@ -21,6 +21,7 @@ mod responses;
 mod server;
 mod shutdown;
 mod sse;
+mod web;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
     prometheus::handle();
     let (router, _) = api_router().split_for_parts();
     router
+        .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
