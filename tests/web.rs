@@ -7,40 +7,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use common::seeded::seeded_workspace;
 use common::{FakeUpstream, TestServer, config_for, text};
 use pmcoach::access::{CustomersField, KeyEntry, Keys, new_key};
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
-
-/// A workspace holding northwind (tests/fixtures/web) and acme (the eval fixture).
-pub fn seeded_workspace() -> tempfile::TempDir {
-    let root = tempfile::tempdir().expect("workspace");
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(
-        &repo.join("tests/fixtures/web/northwind"),
-        &root.path().join("customers/northwind"),
-    );
-    copy_dir(
-        &repo.join("evals/fixtures/acme"),
-        &root.path().join("customers/acme"),
-    );
-    root
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("folder");
-    for entry in std::fs::read_dir(from).expect("fixture folder") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
 
 async fn server(upstream: &FakeUpstream, keys: &[KeyEntry]) -> (TestServer, tempfile::TempDir) {
     let root = seeded_workspace();

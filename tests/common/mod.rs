@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub, unused_imports)]
 
 pub mod fake_upstream;
+pub mod seeded;
 
 use std::path::PathBuf;
 use std::time::Duration;

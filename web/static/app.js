@@ -8,6 +8,18 @@
   if (next) {
     next.value = new URLSearchParams(location.search).get("next") || "/";
   }
+  // A fragment htmx could not load says so where it would have gone.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    const target = event.detail.target;
+    if (!target) return;
+    const p = document.createElement("p");
+    p.className = "error";
+    p.setAttribute("role", "alert");
+    const status = event.detail.xhr.status;
+    p.textContent = status === 403 ? "Your key does not reach this." : "This could not be loaded (the server answered " + status + ").";
+    target.replaceChildren(p);
+  });
+
   const form = document.getElementById("chat-form");
   if (!form) return;
 
@@ -96,7 +108,7 @@
   function toolStarted(bubble, data) {
     const marker = el("div", "tool-call running");
     marker.dataset.id = data.id;
-    const what = data.name === "consult" && data.capability ? "consulting " + data.capability : data.name;
+    const what = data.capability ? "consulting " + data.capability : data.name;
     marker.textContent = "⚙ " + what + " · started";
     bubble.querySelector(".tools").appendChild(marker);
     scroll();
@@ -105,7 +117,7 @@
   function toolFinished(bubble, data) {
     const marker = bubble.querySelector('.tool-call[data-id="' + CSS.escape(data.id) + '"]');
     if (!marker) return;
-    const what = data.name === "consult" && data.capability ? "consulted " + data.capability : data.name;
+    const what = data.capability ? "consulted " + data.capability : data.name;
     marker.className = "tool-call " + (data.ok ? "ok" : "failed");
     marker.textContent = "⚙ " + what + " · " + (data.ok ? "finished" : "failed") + " in " + data.duration_ms + " ms";
   }
