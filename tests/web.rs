@@ -312,6 +312,16 @@ async fn assets_are_served_from_the_binary_and_unknown_ones_are_json_404s() {
             .expect("vendored file");
         assert_eq!(bytes.as_ref(), vendored.as_slice());
     }
+    let zipped = server
+        .client
+        .get(format!("{}/assets/chart.js-4.6.1.umd.min.js", server.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("asset");
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let size = zipped.bytes().await.expect("bytes").len();
+    assert!(size < 100_000, "gzipped Chart.js is {size} bytes");
     let (status, body) = server.get("/assets/nope.js").await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
