@@ -434,3 +434,105 @@ async fn the_dashboard_draws_the_apis_numbers_and_fits_a_phone() {
     screenshot(&client, "chat-phone").await;
     client.close().await.expect("closed");
 }
+
+#[tokio::test]
+async fn a_document_arrives_rendered_with_its_download_and_viewer() {
+    let upstream = FakeUpstream::start().await;
+    let fields: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/templates/engagement-value-assessment.json"),
+        )
+        .expect("fixture"),
+    )
+    .expect("json");
+    let arguments = json!({"template": "engagement-value-assessment", "fields": fields});
+    upstream.push_all([
+        tool_calls(vec![call(
+            "fill_1",
+            "fill_template",
+            &arguments.to_string(),
+        )]),
+        text("Here is the assessment; the roadmap session is the lever."),
+    ]);
+    let (server, _root) = server(&upstream).await;
+    let driver = driver().await;
+    let client = browser(&driver, 1280, 900).await;
+    client
+        .goto(&format!("{}/?customer=northwind", server.base))
+        .await
+        .expect("chat page");
+    until(&client, "htmx", "!!window.htmx").await;
+    client
+        .find(Locator::Css("#capability"))
+        .await
+        .expect("picker")
+        .select_by_value("strategic-pm-coach")
+        .await
+        .expect("picked");
+    client
+        .find(Locator::Css("#message"))
+        .await
+        .expect("box")
+        .send_keys("Assess the engagement.\u{E007}")
+        .await
+        .expect("typed");
+    let rendered = until(
+        &client,
+        "the rendered document",
+        "document.querySelector('.document .markdown h3') && \
+         document.querySelector('.document .markdown').innerHTML",
+    )
+    .await;
+    assert!(
+        rendered
+            .as_str()
+            .expect("html")
+            .contains("<h3>Time Allocation Review</h3>"),
+        "{rendered}"
+    );
+    let links = client
+        .execute(
+            "return [...document.querySelectorAll('.document .actions a')]\
+             .map(a => ({href: a.getAttribute('href'), download: a.getAttribute('download')}));",
+            vec![],
+        )
+        .await
+        .expect("links");
+    let download = &links[0];
+    assert!(
+        download["href"]
+            .as_str()
+            .expect("href")
+            .starts_with("blob:"),
+        "{links}"
+    );
+    let name = download["download"].as_str().expect("a file name");
+    assert!(name.ends_with(".md"), "{links}");
+    assert_eq!(
+        links[1]["href"],
+        json!(format!("/customers/northwind/documents/{name}")),
+        "the saved file's viewer"
+    );
+    client
+        .find(Locator::Css(".document .actions a:nth-of-type(2)"))
+        .await
+        .expect("viewer link")
+        .click()
+        .await
+        .expect("clicked");
+    let heading = until(
+        &client,
+        "the viewer",
+        "document.querySelector('.document-view h1') && document.querySelector('.document-view h1').textContent",
+    )
+    .await;
+    assert!(
+        heading
+            .as_str()
+            .expect("text")
+            .starts_with("Engagement Value Assessment"),
+        "{heading}"
+    );
+    client.close().await.expect("closed");
+}
