@@ -15,6 +15,7 @@ use common::seeded::seeded_workspace;
 use common::{FakeUpstream, TestServer, call, config_for, text, tool_calls};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use pmcoach::access::{CustomersField, KeyEntry, Keys, new_key};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
@@ -108,8 +109,17 @@ async fn screenshot(client: &Client, name: &str) {
 }
 
 async fn server(upstream: &FakeUpstream) -> (TestServer, tempfile::TempDir) {
+    keyed_server(upstream, &[]).await
+}
+
+async fn keyed_server(
+    upstream: &FakeUpstream,
+    keys: &[KeyEntry],
+) -> (TestServer, tempfile::TempDir) {
     let root = seeded_workspace();
     let mut config = config_for(Some(upstream));
+    config.keys = Keys::from_entries(keys).expect("keys");
+    config.auth.keys = keys.to_vec();
     config.workspace_dir = root.path().to_path_buf();
     config.today = Some(jiff::civil::date(2026, 11, 30));
     (TestServer::start(config).await, root)
@@ -533,6 +543,111 @@ async fn a_document_arrives_rendered_with_its_download_and_viewer() {
             .expect("text")
             .starts_with("Engagement Value Assessment"),
         "{heading}"
+    );
+    client.close().await.expect("closed");
+}
+
+#[tokio::test]
+async fn a_key_entered_once_signs_the_browser_in_to_its_customers_only() {
+    let upstream = FakeUpstream::start().await;
+    upstream.push(text("Name the decision the roadmap must enable."));
+    let (key, hash) = new_key().expect("key");
+    let entry = KeyEntry {
+        name: "acme-pm".into(),
+        hash,
+        customers: CustomersField::List(vec!["acme".into()]),
+        admin: false,
+    };
+    let (server, _root) = keyed_server(&upstream, &[entry]).await;
+    let driver = driver().await;
+    let client = browser(&driver, 1280, 900).await;
+
+    client
+        .goto(&format!("{}/customers/acme", server.base))
+        .await
+        .expect("dashboard");
+    until(
+        &client,
+        "the sign-in page",
+        "location.pathname === '/login'",
+    )
+    .await;
+    client
+        .find(Locator::Css("#key"))
+        .await
+        .expect("key box")
+        .send_keys(&format!("{key}\u{E007}"))
+        .await
+        .expect("typed");
+    until(
+        &client,
+        "the dashboard it came for",
+        "location.pathname === '/customers/acme' && document.querySelector('h1').textContent",
+    )
+    .await;
+    let cookie = client
+        .execute("return document.cookie;", vec![])
+        .await
+        .expect("cookies");
+    assert_eq!(cookie, json!(""), "HttpOnly: scripts cannot read the key");
+
+    client.goto(&server.base).await.expect("chat page");
+    let offered = until(
+        &client,
+        "the customer picker",
+        "[...document.querySelectorAll('#customer option')].map(o => o.value).join(',')",
+    )
+    .await;
+    assert_eq!(
+        offered,
+        json!(",acme"),
+        "northwind is out of scope, so not listed"
+    );
+    client
+        .find(Locator::Css("#customer"))
+        .await
+        .expect("picker")
+        .select_by_value("acme")
+        .await
+        .expect("picked");
+    client
+        .find(Locator::Css("#capability"))
+        .await
+        .expect("picker")
+        .select_by_value("strategic-pm-coach")
+        .await
+        .expect("picked");
+    client
+        .find(Locator::Css("#message"))
+        .await
+        .expect("box")
+        .send_keys("Where do I start?\u{E007}")
+        .await
+        .expect("typed");
+    let reply = until(
+        &client,
+        "the reply",
+        "document.querySelector('.msg .meta') && document.querySelector('.reply').textContent.trim()",
+    )
+    .await;
+    assert_eq!(reply, json!("Name the decision the roadmap must enable."));
+
+    client
+        .goto(&format!("{}/customers/northwind", server.base))
+        .await
+        .expect("page");
+    let refused = until(
+        &client,
+        "the refusal",
+        "document.querySelector('.error-page') && document.querySelector('.error-page').textContent",
+    )
+    .await;
+    assert!(
+        refused
+            .as_str()
+            .expect("text")
+            .contains("Your key does not reach this page"),
+        "{refused}"
     );
     client.close().await.expect("closed");
 }
