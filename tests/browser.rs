@@ -101,6 +101,38 @@ async fn until(client: &Client, what: &str, script: &str) -> Value {
     }
 }
 
+/// Picks `value` in the `<select>` matching `css`.
+async fn pick(client: &Client, css: &str, value: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect("a picker")
+        .select_by_value(value)
+        .await
+        .expect("picked");
+}
+
+/// Types `text` into the element matching `css` and presses Enter.
+async fn type_and_enter(client: &Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect("a text box")
+        .send_keys(&format!("{text}\u{E007}"))
+        .await
+        .expect("typed");
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect("something to click")
+        .click()
+        .await
+        .expect("clicked");
+}
+
 async fn screenshot(client: &Client, name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshots folder");
@@ -172,22 +204,9 @@ async fn a_message_streams_its_reply_and_tool_calls_then_the_session_resumes() {
         "window.htmx && document.querySelector('#sessions .muted')",
     )
     .await;
-    client
-        .find(Locator::Css("#capability"))
-        .await
-        .expect("capability picker")
-        .select_by_value("strategic-pm-coach")
-        .await
-        .expect("picked");
-    let input = client
-        .find(Locator::Css("#message"))
-        .await
-        .expect("message box");
+    pick(&client, "#capability", "strategic-pm-coach").await;
     // Enter sends (the keyboard alone is enough).
-    input
-        .send_keys("How is the engagement shifting?\u{E007}")
-        .await
-        .expect("typed");
+    type_and_enter(&client, "#message", "How is the engagement shifting?").await;
 
     let marker = until(
         &client,
@@ -272,26 +291,14 @@ async fn a_message_streams_its_reply_and_tool_calls_then_the_session_resumes() {
         .await
         .expect("id");
     assert_eq!(session, id);
-    client
-        .find(Locator::Css("#new-session"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("clicked");
+    click(&client, "#new-session").await;
     until(
         &client,
         "an empty log",
         "document.querySelectorAll('#log .msg').length === 0",
     )
     .await;
-    client
-        .find(Locator::Css("button.session"))
-        .await
-        .expect("session")
-        .click()
-        .await
-        .expect("clicked");
+    click(&client, "button.session").await;
     until(
         &client,
         "the resumed session",
@@ -322,8 +329,7 @@ async fn an_error_is_shown_in_words() {
     let client = browser(&driver, 1280, 900).await;
     client.goto(&server.base).await.expect("chat page");
     // No scripted answer: the upstream fails, and the page says so in words.
-    let input = client.find(Locator::Css("#message")).await.expect("box");
-    input.send_keys("Hello?\u{E007}").await.expect("typed");
+    type_and_enter(&client, "#message", "Hello?").await;
     let shown = until(
         &client,
         "the error",
@@ -473,20 +479,8 @@ async fn a_document_arrives_rendered_with_its_download_and_viewer() {
         .await
         .expect("chat page");
     until(&client, "htmx", "!!window.htmx").await;
-    client
-        .find(Locator::Css("#capability"))
-        .await
-        .expect("picker")
-        .select_by_value("strategic-pm-coach")
-        .await
-        .expect("picked");
-    client
-        .find(Locator::Css("#message"))
-        .await
-        .expect("box")
-        .send_keys("Assess the engagement.\u{E007}")
-        .await
-        .expect("typed");
+    pick(&client, "#capability", "strategic-pm-coach").await;
+    type_and_enter(&client, "#message", "Assess the engagement.").await;
     let rendered = until(
         &client,
         "the rendered document",
@@ -524,13 +518,7 @@ async fn a_document_arrives_rendered_with_its_download_and_viewer() {
         json!(format!("/customers/northwind/documents/{name}")),
         "the saved file's viewer"
     );
-    client
-        .find(Locator::Css(".document .actions a:nth-of-type(2)"))
-        .await
-        .expect("viewer link")
-        .click()
-        .await
-        .expect("clicked");
+    click(&client, ".document .actions a:nth-of-type(2)").await;
     let heading = until(
         &client,
         "the viewer",
@@ -572,13 +560,7 @@ async fn a_key_entered_once_signs_the_browser_in_to_its_customers_only() {
         "location.pathname === '/login'",
     )
     .await;
-    client
-        .find(Locator::Css("#key"))
-        .await
-        .expect("key box")
-        .send_keys(&format!("{key}\u{E007}"))
-        .await
-        .expect("typed");
+    type_and_enter(&client, "#key", &key).await;
     until(
         &client,
         "the dashboard it came for",
@@ -603,27 +585,9 @@ async fn a_key_entered_once_signs_the_browser_in_to_its_customers_only() {
         json!(",acme"),
         "northwind is out of scope, so not listed"
     );
-    client
-        .find(Locator::Css("#customer"))
-        .await
-        .expect("picker")
-        .select_by_value("acme")
-        .await
-        .expect("picked");
-    client
-        .find(Locator::Css("#capability"))
-        .await
-        .expect("picker")
-        .select_by_value("strategic-pm-coach")
-        .await
-        .expect("picked");
-    client
-        .find(Locator::Css("#message"))
-        .await
-        .expect("box")
-        .send_keys("Where do I start?\u{E007}")
-        .await
-        .expect("typed");
+    pick(&client, "#customer", "acme").await;
+    pick(&client, "#capability", "strategic-pm-coach").await;
+    type_and_enter(&client, "#message", "Where do I start?").await;
     let reply = until(
         &client,
         "the reply",
