@@ -274,6 +274,11 @@ async fn a_message_streams_its_reply_and_tool_calls_then_the_session_resumes() {
     );
     assert_nothing_from_elsewhere(&client).await;
     screenshot(&client, "chat").await;
+    assert_eq!(
+        accessibility_violations(&client).await,
+        json!([]),
+        "the chat with a turn in it"
+    );
 
     // The session is listed; a new session clears the log; picking the old
     // one brings its turn back and the next message continues it.
@@ -560,6 +565,7 @@ async fn a_key_entered_once_signs_the_browser_in_to_its_customers_only() {
         "location.pathname === '/login'",
     )
     .await;
+    assert_eq!(accessibility_violations(&client).await, json!([]), "/login");
     type_and_enter(&client, "#key", &key).await;
     until(
         &client,
@@ -613,5 +619,60 @@ async fn a_key_entered_once_signs_the_browser_in_to_its_customers_only() {
             .contains("Your key does not reach this page"),
         "{refused}"
     );
+    client.close().await.expect("closed");
+}
+
+/// axe-core's violations on the open page (tests/vendor/, never served).
+async fn accessibility_violations(client: &Client) -> Value {
+    let axe = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vendor/axe-core-4.14.1/axe.min.js"),
+    )
+    .expect("axe-core");
+    client
+        .execute(&format!("{axe}\n;window.axe = axe;"), vec![])
+        .await
+        .expect("axe loads");
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             axe.run(document, {resultTypes: ['violations']}) \
+               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, \
+                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))) \
+               .catch(e => done([{id: 'axe failed', impact: String(e)}]));",
+            vec![],
+        )
+        .await
+        .expect("axe runs")
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_core() {
+    let upstream = FakeUpstream::start().await;
+    let (server, _root) = server(&upstream).await;
+    let driver = driver().await;
+    let client = browser(&driver, 1280, 900).await;
+    for (page, ready) in [
+        (
+            "/?customer=northwind",
+            "document.querySelector('button.session, #sessions .muted')",
+        ),
+        (
+            "/customers/northwind",
+            "!!(window.Chart && Chart.getChart('hours-chart'))",
+        ),
+        ("/portfolio", "document.readyState === 'complete'"),
+        (
+            "/customers/northwind/documents/2026-11-20-roadmap-one-pager.md",
+            "document.readyState === 'complete'",
+        ),
+    ] {
+        client
+            .goto(&format!("{}{page}", server.base))
+            .await
+            .expect("page");
+        until(&client, page, ready).await;
+        let violations = accessibility_violations(&client).await;
+        assert_eq!(violations, json!([]), "{page}");
+    }
     client.close().await.expect("closed");
 }
