@@ -75,6 +75,9 @@ pub fn router(state: AppState) -> Router {
     prometheus::handle();
     let (router, _) = api_router().split_for_parts();
     router
+        // MCP (JSON-RPC over Streamable HTTP): behind the same layers, not in
+        // the OpenAPI document.
+        .route_service("/mcp", crate::mcp::http_service(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
