@@ -72,7 +72,12 @@ async fn every_route_needs_a_key_and_keeps_to_its_customers() {
     upstream.repeat_forever(|_| text("ok"));
     let (config, keys) = keyed(&upstream);
     let server = TestServer::start(config).await;
-    const PUBLIC: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+    const PUBLIC: &[&str] = &[
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/.well-known/agent-card.json",
+    ];
     // Customer ids are among its labels: admin keys only (none of these is one).
     const ADMIN: &[&str] = &["/metrics"];
     for (method, path) in routes() {

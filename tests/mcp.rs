@@ -572,6 +572,56 @@ async fn the_access_layer_guards_mcp_over_http() {
 }
 
 #[tokio::test]
+async fn the_agent_card_describes_skills_interfaces_and_auth() {
+    let upstream = FakeUpstream::start().await;
+    let keyed = keyed(&upstream).await;
+    let server = &keyed.server;
+    // Public, like the API's description: no key.
+    let response = server
+        .client
+        .get(format!("{}/.well-known/agent-card.json", server.base))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(response.status(), 200);
+    let card: Value = response.json().await.expect("the card is JSON");
+    // A2A 1.0's required fields.
+    for field in [
+        "name",
+        "description",
+        "version",
+        "supportedInterfaces",
+        "capabilities",
+        "defaultInputModes",
+        "defaultOutputModes",
+        "skills",
+    ] {
+        assert!(!card[field].is_null(), "{field} in {card}");
+    }
+    let interfaces = card["supportedInterfaces"].as_array().expect("interfaces");
+    for interface in interfaces {
+        for field in ["url", "protocolBinding", "protocolVersion"] {
+            assert!(interface[field].is_string(), "{field} in {interface}");
+        }
+    }
+    assert_eq!(interfaces[0]["url"], format!("{}/mcp", server.base));
+    let skills = card["skills"].as_array().expect("skills");
+    assert_eq!(skills.len(), server.state.capabilities.len());
+    for skill in skills {
+        for field in ["id", "name", "description"] {
+            assert!(skill[field].is_string(), "{field} in {skill}");
+        }
+        assert!(
+            skill["tags"].as_array().is_some_and(|t| !t.is_empty()),
+            "{skill}"
+        );
+    }
+    assert!(skills.iter().any(|s| s["id"] == "strategic-pm-coach"));
+    assert!(card["securitySchemes"]["bearer"].is_object(), "{card}");
+    assert!(card["securityRequirements"].is_array(), "{card}");
+}
+
+#[tokio::test]
 async fn the_binary_serves_mcp_over_stdio() {
     use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
 

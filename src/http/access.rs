@@ -17,10 +17,15 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::error::ApiError;
 use crate::access::{Caller, HttpConfig, Keys};
 
-/// Routes anyone who reaches the server may use: liveness, readiness and the
-/// API description (no customer data). `/metrics` is not one: customer ids
+/// Routes anyone who reaches the server may use: liveness, readiness, the
+/// API description and the A2A agent card (no customer data). `/metrics` is not one: customer ids
 /// are among its labels.
-pub(super) const PUBLIC_PATHS: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+pub(super) const PUBLIC_PATHS: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+    "/.well-known/agent-card.json",
+];
 
 /// What the access layer checks against.
 #[derive(Clone)]

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared state, and the server loop.
 
 mod access;
+mod agent_card;
 mod body_timeout;
 mod capabilities;
 mod chat;
@@ -153,6 +154,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ready::readyz))
         .routes(routes!(prometheus::metrics))
         .routes(routes!(openapi::openapi_json))
+        .routes(routes!(agent_card::card))
         .routes(routes!(capabilities::list))
         .routes(routes!(chat::chat))
         .routes(routes!(invoke::invoke))
