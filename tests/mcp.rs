@@ -565,6 +565,16 @@ async fn the_access_layer_guards_mcp_over_http() {
         .await
         .expect("response");
     assert_eq!(response.status(), 421);
+    // No stream for messages the server starts: it starts none.
+    let response = server
+        .client
+        .get(format!("{}/mcp", server.base))
+        .header("accept", "text/event-stream")
+        .bearer_auth(&keyed.acme)
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(response.status(), 405);
     // The rmcp client sees the refusal of a missing key too.
     let refused = ().serve(transport(server, None)).await;
     assert!(refused.is_err(), "no key, no session");
@@ -692,4 +702,89 @@ async fn the_binary_serves_mcp_over_stdio() {
     let bad = mcp_error(call(&client, "ask_strategic_pm_coach", json!({"mesage": "typo"})).await);
     assert_eq!(bad.data, Some(json!({"field": "mesage"})));
     client.cancel().await.expect("closes");
+}
+
+#[tokio::test]
+async fn an_mcp_turn_counts_against_the_daily_budget_like_any_other() {
+    let upstream = FakeUpstream::start().await;
+    let mut config = config_for(Some(&upstream));
+    config.limits.customer_daily_tokens = Some(1);
+    let server = TestServer::start(config).await;
+    let client = legacy_client(&server, None).await;
+    upstream.push(text("Spent it."));
+    let first = call(
+        &client,
+        "ask_strategic_pm_coach",
+        json!({"message": "hi", "customer": "acme"}),
+    )
+    .await
+    .expect("the first turn runs");
+    assert_eq!(first.is_error, Some(false), "{first:?}");
+    // Recorded: the HTTP usage route sees the MCP turn's tokens.
+    let (status, usage) = server.get("/v1/customers/acme/usage").await;
+    assert_eq!(status, 200, "{usage}");
+    assert_eq!(usage["total"]["turns"], 1, "{usage}");
+    let refused = call(
+        &client,
+        "ask_strategic_pm_coach",
+        json!({"message": "again", "customer": "acme"}),
+    )
+    .await
+    .expect("a tool result, marked as an error");
+    assert_eq!(refused.is_error, Some(true), "{refused:?}");
+    let body = refused.structured_content.expect("structured");
+    assert_eq!(body["code"], "budget_exhausted", "{body}");
+    assert!(
+        body["retry_after_secs"].as_u64().is_some_and(|s| s >= 1),
+        "{body}"
+    );
+    assert_eq!(
+        upstream.request_count(),
+        1,
+        "the refused turn never reached the model"
+    );
+    client.cancel().await.expect("closes");
+}
+
+#[tokio::test]
+async fn the_ask_tools_take_the_chat_routes_arguments() {
+    let upstream = FakeUpstream::start().await;
+    let server = TestServer::start(config_for(Some(&upstream))).await;
+    let client = legacy_client(&server, None).await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let ask = tools
+        .iter()
+        .find(|t| t.name == "ask_strategic_pm_coach")
+        .expect("ask tool");
+    let (_, document) = server.get("/openapi.json").await;
+    let chat = &document["components"]["schemas"]["ChatRequest"]["properties"];
+    let ask = Value::Object((*ask.input_schema).clone());
+    for (name, property) in ask["properties"].as_object().expect("properties") {
+        assert!(chat[name].is_object(), "{name} is a /v1/chat field: {chat}");
+        let (ours, theirs) = (
+            property["description"].as_str().expect("described"),
+            chat[name]["description"].as_str().expect("described"),
+        );
+        assert!(
+            ours.starts_with(theirs),
+            "{name} is described as /v1/chat describes it: {ours:?} vs {theirs:?}"
+        );
+    }
+    client.cancel().await.expect("closes");
+}
+
+#[tokio::test]
+async fn shutdown_is_not_held_by_an_open_mcp_session() {
+    let upstream = FakeUpstream::start().await;
+    let mut server = TestServer::start(config_for(Some(&upstream))).await;
+    let client = legacy_client(&server, None).await;
+    client.list_all_tools().await.expect("tools/list");
+    let started = std::time::Instant::now();
+    server.shutdown().await.expect("stops");
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "shutdown took {took:?}"
+    );
+    drop(client);
 }

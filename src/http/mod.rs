@@ -77,8 +77,10 @@ pub fn router(state: AppState) -> Router {
     let (router, _) = api_router().split_for_parts();
     router
         // MCP (JSON-RPC over Streamable HTTP): behind the same layers, not in
-        // the OpenAPI document.
-        .route_service("/mcp", crate::mcp::http_service(state.clone()))
+        // the OpenAPI document. GET, the stream for messages the server starts,
+        // is 405 as the spec allows: pmcoach starts none, and an idle stream
+        // per client would hold a key's slot and the shutdown's grace period.
+        .route("/mcp", mcp_routes(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -100,6 +102,12 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_odd_request_id))
         .with_state(state)
+}
+
+/// POST (messages) and DELETE (a legacy session's end) to the MCP service.
+fn mcp_routes(state: &AppState) -> axum::routing::MethodRouter<AppState> {
+    let service = crate::mcp::http_service(state.clone());
+    axum::routing::post_service(service.clone()).delete_service(service)
 }
 
 /// The span every request's log lines carry: method, path (no query) and id.

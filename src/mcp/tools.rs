@@ -22,18 +22,19 @@ use crate::tools::engagement_summary;
 use crate::workspace::{CustomerDocs, SessionId};
 
 /// Arguments of every `ask_<capability>` tool: what `POST /v1/chat` takes,
-/// less the capability (the tool names it) and streaming.
+/// less the capability (the tool names it) and streaming. Each description
+/// starts as `ChatRequest`'s does (a test holds them together).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AskArgs {
     /// What the person says.
     pub message: String,
-    /// The customer this conversation is about (a slug such as `acme-corp`);
-    /// its documents are read and written.
+    /// The customer this conversation is about (a slug such as `acme-corp`).
+    /// Its documents are read and written.
     #[serde(default)]
     pub customer: Option<String>,
-    /// Continue this session: the `session_id` an earlier answer gave (with
-    /// the same customer). Omitted, a new session starts.
+    /// Continue this session; omitted, a new one starts. Pass the
+    /// `session_id` an earlier answer gave, with the same customer.
     #[serde(default)]
     pub session_id: Option<String>,
 }
