@@ -788,3 +788,47 @@ async fn shutdown_is_not_held_by_an_open_mcp_session() {
     );
     drop(client);
 }
+
+#[tokio::test]
+async fn a_document_a_turn_saves_comes_back_with_a_link_to_its_resource() {
+    let upstream = FakeUpstream::start().await;
+    let server = TestServer::start(config_for(Some(&upstream))).await;
+    let client = legacy_client(&server, None).await;
+    let fields: Value = serde_json::from_str(include_str!(
+        "fixtures/templates/engagement-value-assessment.json"
+    ))
+    .expect("fixture");
+    let fill = json!({"template": "engagement-value-assessment", "fields": fields});
+    upstream.push_all([
+        common::tool_calls(vec![common::call("f1", "fill_template", &fill.to_string())]),
+        text("Here is the assessment."),
+    ]);
+    let result = call(
+        &client,
+        "ask_strategic_pm_coach",
+        json!({"message": "Assess the engagement.", "customer": "acme"}),
+    )
+    .await
+    .expect("a coached answer");
+    let answer = result.structured_content.clone().expect("structured");
+    let documents = answer["documents"].as_array().expect("documents");
+    assert_eq!(documents.len(), 1, "{answer}");
+    let saved = documents[0]["saved_as"]
+        .as_str()
+        .expect("saved with a customer");
+    let uri = format!("pmcoach://customers/acme/artifacts/{saved}");
+    let linked: Vec<&str> = result
+        .content
+        .iter()
+        .filter_map(|block| block.as_resource_link().map(|link| link.uri.as_str()))
+        .collect();
+    assert_eq!(linked, [uri.as_str()]);
+    let markdown = read(&client, &uri).await.expect("the saved document");
+    assert!(
+        markdown.contains(documents[0]["title"].as_str().expect("title")),
+        "{markdown}"
+    );
+    let listed = client.list_all_resources().await.expect("resources/list");
+    assert!(listed.iter().any(|r| r.uri == uri));
+    client.cancel().await.expect("closes");
+}

@@ -67,6 +67,11 @@ const KINDS: &[Kind] = &[
     },
 ];
 
+/// The URI of a customer's saved document (both names as the workspace gave them).
+pub(super) fn artifact_uri(customer: &str, name: &str) -> String {
+    format!("{PREFIX}{customer}/artifacts/{name}")
+}
+
 /// The resource templates, one per kind of document.
 pub(super) fn templates() -> Vec<ResourceTemplate> {
     KINDS
@@ -99,13 +104,10 @@ pub(super) fn list(state: &AppState, caller: &Caller) -> Result<Vec<Resource>, E
         for artifact in state.workspace.artifacts(customer).map_err(workspace)? {
             let name = artifact.name.as_str();
             resources.push(
-                Resource::new(
-                    format!("{PREFIX}{id}/artifacts/{name}"),
-                    format!("{id} {name}"),
-                )
-                .with_title(artifact.title)
-                .with_mime_type(MARKDOWN)
-                .with_size(artifact.bytes),
+                Resource::new(artifact_uri(id, name), format!("{id} {name}"))
+                    .with_title(artifact.title)
+                    .with_mime_type(MARKDOWN)
+                    .with_size(artifact.bytes),
             );
         }
     }

@@ -7,12 +7,15 @@ use std::sync::Arc;
 
 use rmcp::ErrorData;
 use rmcp::handler::server::tool::schema_for_type;
-use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, Tool, ToolAnnotations};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ContentBlock, Resource, Tool, ToolAnnotations,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::error::{bad_argument, customer_in_scope, parse_args, turn_refused};
+use super::resources::artifact_uri;
 use crate::access::Caller;
 use crate::app::AppState;
 use crate::capability::Capability;
@@ -147,14 +150,10 @@ pub(super) async fn call(
         RENDER_DOCUMENT => render(state, parse_args(params.arguments)?),
         ENGAGEMENT_SUMMARY => summary(state, &caller, parse_args(params.arguments)?),
         name => {
-            let capability = name
-                .strip_prefix(ASK)
-                .and_then(|rest| {
-                    state
-                        .capabilities
-                        .iter()
-                        .find(|c| ask_tool_name(&c.id) == format!("{ASK}{rest}"))
-                })
+            let capability = state
+                .capabilities
+                .iter()
+                .find(|c| ask_tool_name(&c.id) == name)
                 .map(|capability| capability.id.clone())
                 .ok_or_else(|| ErrorData::invalid_params(format!("no tool {name:?}"), None))?;
             ask(state, caller, capability, parse_args(params.arguments)?).await
@@ -198,18 +197,21 @@ async fn ask(
 
 /// A finished turn: the reply, each document, and the session id as text (for
 /// hosts that show only text), and all of it as structured content.
+/// A saved document also comes as a link to its resource.
 fn answered(result: TurnResult) -> CallToolResult {
     let mut content = vec![ContentBlock::text(result.reply.clone())];
     for document in &result.artifacts {
-        let saved = document
-            .saved_as
-            .as_deref()
-            .map(|name| format!(" (saved as artifacts/{name})"))
-            .unwrap_or_default();
         content.push(ContentBlock::text(format!(
-            "Document: {}{saved}\n\n{}",
+            "Document: {}\n\n{}",
             document.title, document.markdown
         )));
+        if let (Some(customer), Some(name)) = (&result.customer, &document.saved_as) {
+            content.push(ContentBlock::resource_link(
+                Resource::new(artifact_uri(customer, name), name.clone())
+                    .with_title(document.title.clone())
+                    .with_mime_type("text/markdown"),
+            ));
+        }
     }
     content.push(ContentBlock::text(format!(
         "session_id: {} (pass it to continue this conversation)",
