@@ -832,3 +832,50 @@ async fn a_document_a_turn_saves_comes_back_with_a_link_to_its_resource() {
     assert!(listed.iter().any(|r| r.uri == uri));
     client.cancel().await.expect("closes");
 }
+
+#[tokio::test]
+async fn a_turn_the_client_cancels_stops_and_records_nothing() {
+    use rmcp::model::{CallToolRequest, ClientRequest};
+    use rmcp::service::PeerRequestOptions;
+
+    let upstream = FakeUpstream::start().await;
+    let server = TestServer::start(config_for(Some(&upstream))).await;
+    let client = legacy_client(&server, None).await;
+    let slow = std::time::Duration::from_millis(1_500);
+    upstream.push(common::Step::Delayed(slow, Box::new(text("Too late."))));
+    let params = CallToolRequestParams::new("ask_strategic_pm_coach")
+        .with_arguments(args(json!({"message": "hi", "customer": "acme"})));
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+    let handle = client
+        .send_cancellable_request(request, PeerRequestOptions::no_options())
+        .await
+        .expect("sent");
+    while upstream.request_count() == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    handle
+        .cancel(Some("changed my mind".into()))
+        .await
+        .expect("cancelled");
+    tokio::time::sleep(slow * 2).await;
+    let (status, usage) = server.get("/v1/customers/acme/usage").await;
+    assert_eq!(status, 200, "{usage}");
+    assert_eq!(
+        usage["total"]["turns"], 0,
+        "the cancelled turn recorded nothing: {usage}"
+    );
+    // The session goes on.
+    upstream.push(text("Still here."));
+    let answer = call(
+        &client,
+        "ask_strategic_pm_coach",
+        json!({"message": "hi again"}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(
+        answer.structured_content.expect("structured")["reply"],
+        "Still here."
+    );
+    client.cancel().await.expect("closes");
+}

@@ -126,9 +126,12 @@ impl ServerHandler for Coach {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let caller = self.caller(&context)?;
-        tools::call(&self.state, caller, request)
-            .await
-            .map(Into::into)
+        // A turn the client cancels is dropped, as one whose HTTP client goes
+        // away is: nothing more is spent and nothing recorded.
+        tokio::select! {
+            result = tools::call(&self.state, caller, request) => result.map(Into::into),
+            () = context.ct.cancelled() => Err(ErrorData::internal_error("cancelled by the client", None)),
+        }
     }
 
     async fn list_prompts(
