@@ -19,6 +19,7 @@ pub mod eval;
 pub mod http;
 pub mod keyed_lock;
 pub mod limits;
+pub mod mcp;
 pub mod model;
 pub mod pricing;
 pub mod prompt;

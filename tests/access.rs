@@ -8,40 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{FakeUpstream, Step, TestServer, config_for, text};
-use pmcoach::access::{CustomersField, KeyEntry, Keys, new_key};
+use common::{FakeUpstream, Step, TestServer, keyed, text};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// Keys: one for acme, one for globex, one for everyone.
-struct TestKeys {
-    acme: String,
-    globex: String,
-    all: String,
-}
-
-fn keyed(upstream: &FakeUpstream) -> (pmcoach::config::Config, TestKeys) {
-    let mut entries = Vec::new();
-    let mut make = |name: &str, customers: CustomersField| {
-        let (key, hash) = new_key().expect("key");
-        entries.push(KeyEntry {
-            name: name.into(),
-            hash,
-            customers,
-            admin: false,
-        });
-        key
-    };
-    let keys = TestKeys {
-        acme: make("acme-pm", CustomersField::List(vec!["acme".into()])),
-        globex: make("globex-pm", CustomersField::List(vec!["globex".into()])),
-        all: make("ops", CustomersField::All("*".into())),
-    };
-    let mut config = config_for(Some(upstream));
-    config.keys = Keys::from_entries(&entries).expect("keys");
-    config.auth.keys = entries;
-    (config, keys)
-}
 
 /// Every documented route and method, with its path parameters filled in.
 fn routes() -> Vec<(Method, String)> {
@@ -103,7 +72,12 @@ async fn every_route_needs_a_key_and_keeps_to_its_customers() {
     upstream.repeat_forever(|_| text("ok"));
     let (config, keys) = keyed(&upstream);
     let server = TestServer::start(config).await;
-    const PUBLIC: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+    const PUBLIC: &[&str] = &[
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/.well-known/agent-card.json",
+    ];
     // Customer ids are among its labels: admin keys only (none of these is one).
     const ADMIN: &[&str] = &["/metrics"];
     for (method, path) in routes() {

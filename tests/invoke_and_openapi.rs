@@ -162,6 +162,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("get", "/metrics"),
     ("get", "/openapi.json"),
+    ("get", "/.well-known/agent-card.json"),
     ("get", "/v1/capabilities"),
     ("post", "/v1/capabilities/{id}/invoke"),
     ("post", "/v1/chat"),

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["cli"],
     &["eval"],
     &["http"],
+    &["mcp"],
     &["conversation"],
     &["app"],
     &["agent"],

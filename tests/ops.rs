@@ -409,6 +409,7 @@ const OWN: &[(&str, &str, &[&str])] = &[
     ("get", "/readyz", &["200", "503"]),
     ("get", "/metrics", &["200", "403"]),
     ("get", "/openapi.json", &["200"]),
+    ("get", "/.well-known/agent-card.json", &["200"]),
     ("get", "/v1/capabilities", &["200"]),
     ("post", "/v1/chat", &["200", "403", "404", "429", "502"]),
     (
@@ -492,7 +493,12 @@ const OWN: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-const PUBLIC: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+const PUBLIC: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+    "/.well-known/agent-card.json",
+];
 
 /// Whether `schema` is, or offers, the error body.
 fn offers_error_body(schema: &Value) -> bool {

@@ -4,6 +4,7 @@ mod capabilities;
 mod chat;
 mod eval;
 mod keys;
+mod mcp;
 mod portfolio;
 mod reminders;
 mod serve;
@@ -54,6 +55,9 @@ pub enum Command {
         #[arg(long)]
         allow_unauthenticated: bool,
     },
+    /// Serve MCP over stdin and stdout (for assistant hosts that launch a
+    /// command); over HTTP, `serve` answers it at /mcp.
+    Mcp,
     /// Manage API keys.
     Keys {
         /// What to do.
@@ -179,6 +183,10 @@ async fn dispatch(mut config: Config, command: Command) -> Result<(), String> {
             crate::access::check_exposure(config.listen, &config.keys, allow_unauthenticated)?;
             announce_workspace(&config);
             serve::serve(&config).await
+        }
+        Command::Mcp => {
+            announce_workspace(&config);
+            mcp::serve(&config).await
         }
         Command::Keys { action } => keys::run(action),
         Command::Chat {

@@ -17,11 +17,17 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::error::ApiError;
 use crate::access::{Caller, HttpConfig, Keys};
 
-/// Routes anyone who reaches the server may use: liveness, readiness and the
-/// API description (no customer data). `/metrics` is not one: customer ids
-/// are among its labels.
-pub(super) const PUBLIC_PATHS: &[&str] =
-    &["/healthz", "/readyz", "/openapi.json", "/login", "/logout"];
+/// Routes anyone who reaches the server may use: liveness, readiness, the
+/// API description, the A2A agent card and signing in (no customer data).
+/// `/metrics` is not one: customer ids are among its labels.
+pub(super) const PUBLIC_PATHS: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+    "/.well-known/agent-card.json",
+    "/login",
+    "/logout",
+];
 
 /// The pages' scripts and styles: public, like the sign-in page that uses them.
 const PUBLIC_PREFIX: &str = "/assets/";

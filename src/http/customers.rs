@@ -320,18 +320,10 @@ pub(super) async fn session(
     let id = customer(&id, &caller)?;
     let session_id =
         SessionId::parse(&session).map_err(|err| ApiError::BadRequest(err.to_string()))?;
-    // Only the key that started a session (or an admin key) may read it.
-    let owned = |transcript: &Transcript| {
-        transcript
-            .turns
-            .first()
-            .and_then(|turn| turn.key.as_deref())
-            .is_none_or(|owner| owner == caller.name || caller.admin)
-    };
     state
         .workspace
         .transcript(&id, &session_id)?
-        .filter(owned)
+        .filter(|transcript| transcript.readable_by(&caller))
         .map(AppJson)
         .ok_or(ApiError::UnknownSession(session))
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared state, and the server loop.
 
 mod access;
+mod agent_card;
 mod body_timeout;
 mod capabilities;
 mod chat;
@@ -77,6 +78,11 @@ pub fn router(state: AppState) -> Router {
     let (router, _) = api_router().split_for_parts();
     router
         .merge(web::routes())
+        // MCP (JSON-RPC over Streamable HTTP): behind the same layers, not in
+        // the OpenAPI document. GET, the stream for messages the server starts,
+        // is 405 as the spec allows: pmcoach starts none, and an idle stream
+        // per client would hold a key's slot and the shutdown's grace period.
+        .route("/mcp", mcp_routes(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -98,6 +104,12 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_odd_request_id))
         .with_state(state)
+}
+
+/// POST (messages) and DELETE (a legacy session's end) to the MCP service.
+fn mcp_routes(state: &AppState) -> axum::routing::MethodRouter<AppState> {
+    let service = crate::mcp::http_service(state.clone());
+    axum::routing::post_service(service.clone()).delete_service(service)
 }
 
 /// The span every request's log lines carry: method, path (no query) and id.
@@ -152,6 +164,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ready::readyz))
         .routes(routes!(prometheus::metrics))
         .routes(routes!(openapi::openapi_json))
+        .routes(routes!(agent_card::card))
         .routes(routes!(capabilities::list))
         .routes(routes!(chat::chat))
         .routes(routes!(invoke::invoke))

@@ -18,7 +18,7 @@ pub use customer::{
     CloseActionItemTool, EngagementSummaryArgs, EngagementSummaryTool, LogEventArgs, LogEventTool,
     RecordEvidenceArgs, RecordEvidenceTool, RecordPmSessionArgs, RecordPmSessionTool,
     RecordPositioningArgs, RecordPositioningTool, UpdateActionItemArgs, UpdateActionItemTool,
-    UpdateCustomerInfoArgs, UpdateCustomerInfoTool,
+    UpdateCustomerInfoArgs, UpdateCustomerInfoTool, engagement_summary,
 };
 pub use fill_template::{FillTemplateArgs, FillTemplateTool};
 pub use growth::{

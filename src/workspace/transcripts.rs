@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{CustomerId, SESSIONS_DIR, SessionId, Workspace, WorkspaceError};
+use crate::access::Caller;
 use crate::atomic;
 use crate::session::{Session, SessionStore, StoreError, TurnRecord};
 
@@ -83,6 +84,15 @@ impl Transcript {
             }
         }
         transcript
+    }
+
+    /// Whether `caller` may read it: only the key that started the session,
+    /// or an admin key (the customer's scope is checked before).
+    pub fn readable_by(&self, caller: &Caller) -> bool {
+        self.turns
+            .first()
+            .and_then(|turn| turn.key.as_deref())
+            .is_none_or(|owner| owner == caller.name || caller.admin)
     }
 
     /// The conversation the turns add up to.

@@ -8,7 +8,7 @@ pub mod seeded;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pmcoach::access::{AuthConfig, HttpConfig, Keys};
+use pmcoach::access::{AuthConfig, CustomersField, HttpConfig, KeyEntry, Keys, new_key};
 use pmcoach::config::{Config, ModelConfig};
 use pmcoach::limits::{Limits, UpstreamLimits};
 use pmcoach::pricing::Prices;
@@ -63,6 +63,40 @@ pub fn config_for(upstream: Option<&FakeUpstream>) -> Config {
         today: None,
         output: Default::default(),
     }
+}
+
+/// Keys: one for acme, one for globex, one for everyone.
+pub struct TestKeys {
+    /// `acme-pm`: customer acme only.
+    pub acme: String,
+    /// `globex-pm`: customer globex only.
+    pub globex: String,
+    /// `ops`: every customer, not admin.
+    pub all: String,
+}
+
+/// A configuration for `upstream` with the three [`TestKeys`].
+pub fn keyed(upstream: &FakeUpstream) -> (pmcoach::config::Config, TestKeys) {
+    let mut entries = Vec::new();
+    let mut make = |name: &str, customers: CustomersField| {
+        let (key, hash) = new_key().expect("key");
+        entries.push(KeyEntry {
+            name: name.into(),
+            hash,
+            customers,
+            admin: false,
+        });
+        key
+    };
+    let keys = TestKeys {
+        acme: make("acme-pm", CustomersField::List(vec!["acme".into()])),
+        globex: make("globex-pm", CustomersField::List(vec!["globex".into()])),
+        all: make("ops", CustomersField::All("*".into())),
+    };
+    let mut config = config_for(Some(upstream));
+    config.keys = Keys::from_entries(&entries).expect("keys");
+    config.auth.keys = entries;
+    (config, keys)
 }
 
 /// A running pmcoach server.

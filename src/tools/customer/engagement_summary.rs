@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::workspace_error;
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
+use crate::workspace::{CustomerDocs, WorkspaceError};
 
 /// Arguments of `engagement_summary`: none.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -35,16 +36,19 @@ impl Tool for EngagementSummaryTool {
         _args: EngagementSummaryArgs,
     ) -> Result<ToolOutput, ToolError> {
         let docs = context.customer_docs()?;
-        let summary = docs.engagement().map_err(workspace_error)?;
-        let items = docs.action_items().map_err(workspace_error)?;
-        let reminders = docs.reminders().map_err(workspace_error)?;
-        let open: Vec<_> = items.iter().filter(|i| i.is_open()).collect();
-        let content = json!({
-            "engagement": summary,
-            "open_action_items": open,
-            "reminders": reminders,
-        })
-        .to_string();
+        let content = summary(&docs).map_err(workspace_error)?.to_string();
         Ok(ToolOutput::answer(content))
     }
+}
+
+/// What `engagement_summary` answers: the engagement's numbers, the open
+/// action items and the reminders (the MCP tool of the same name answers it too).
+pub fn summary(docs: &CustomerDocs<'_>) -> Result<Value, WorkspaceError> {
+    let items = docs.action_items()?;
+    let open: Vec<_> = items.iter().filter(|i| i.is_open()).collect();
+    Ok(json!({
+        "engagement": docs.engagement()?,
+        "open_action_items": open,
+        "reminders": docs.reminders()?,
+    }))
 }

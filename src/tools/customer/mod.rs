@@ -22,7 +22,9 @@ pub use add_idea::{AddIdeaArgs, AddIdeaTool};
 pub use close_action_item::{CloseActionItemArgs, CloseActionItemTool};
 pub use update_action_item::{UpdateActionItemArgs, UpdateActionItemTool};
 
-pub use engagement_summary::{EngagementSummaryArgs, EngagementSummaryTool};
+pub use engagement_summary::{
+    EngagementSummaryArgs, EngagementSummaryTool, summary as engagement_summary,
+};
 pub use log_event::{LogEventArgs, LogEventTool};
 pub(crate) use record_evidence::evidence_from_event;
 pub use record_evidence::{RecordEvidenceArgs, RecordEvidenceTool};
