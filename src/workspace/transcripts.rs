@@ -4,14 +4,13 @@
 //! The file is the session: a restarted server resumes from it, and offline evals
 //! replay it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{CustomerId, SESSIONS_DIR, SessionId, Workspace, WorkspaceError};
-use crate::atomic;
 use crate::session::{Session, SessionStore, StoreError, TurnRecord};
 
 /// Version of the transcript line format.
@@ -146,7 +145,9 @@ impl Workspace {
     }
 
     /// Appends a turn to its session's file, writing the header first for a new
-    /// session. Serialized with every other write for the same customer.
+    /// session; returns once the turn is on disk. Appends to other sessions are
+    /// not held up (turns of one session are already one at a time), and
+    /// concurrent appends to one file share a sync.
     pub async fn append_turn(
         self: &Arc<Self>,
         session: &SessionId,
@@ -157,40 +158,45 @@ impl Workspace {
             .as_deref()
             .map(CustomerId::parse)
             .transpose()?;
-        let (id, session, turn) = (customer.clone(), session.clone(), turn.clone());
-        self.locked(customer.as_ref(), move |ws| {
-            ws.append_turn_locked(id.as_ref(), &session, &turn)
-        })
-        .await
+        let path = self.transcript_path(customer.as_ref(), session)?;
+        let header = Line::Session(SessionHeader {
+            version: TRANSCRIPT_VERSION,
+            session_id: session.to_string(),
+            customer: customer.as_ref().map(ToString::to_string),
+            created_at: turn.started_at.clone(),
+        });
+        let header = self.encode(&path, &header)?;
+        let line = self.encode(&path, &Line::Turn(Box::new(turn.clone())))?;
+        self.append_line(customer.as_ref(), &path, Some(header), line, turn)
+            .await
     }
 
-    fn append_turn_locked(
-        &self,
+    /// A transcript line as JSON.
+    pub(super) fn encode(&self, path: &Path, line: &Line) -> Result<String, WorkspaceError> {
+        serde_json::to_string(line).map_err(|err| self.io(path)(std::io::Error::other(err)))
+    }
+
+    /// Appends `line` to `path` through the group commit and counts `turn` in
+    /// the ledger, sharing the customer's key with its other appends.
+    pub(super) async fn append_line(
+        self: &Arc<Self>,
         customer: Option<&CustomerId>,
-        session: &SessionId,
+        path: &Path,
+        header: Option<String>,
+        line: String,
         turn: &TurnRecord,
     ) -> Result<(), WorkspaceError> {
-        if let Some(customer) = customer {
-            self.ensure_customer_locked(customer)?;
-        }
-        let path = self.transcript_path(customer, session)?;
-        let encode = |line: &Line| {
-            serde_json::to_string(line).map_err(|err| WorkspaceError::Io {
-                path: self.relative(&path),
-                source: std::io::Error::other(err),
-            })
+        let _shared = match customer {
+            Some(customer) => {
+                self.ensure_customer_once(customer).await?;
+                Some(self.appending.read(customer.as_str()).await)
+            }
+            None => None,
         };
-        if !path.exists() {
-            let header = Line::Session(SessionHeader {
-                version: TRANSCRIPT_VERSION,
-                session_id: session.to_string(),
-                customer: customer.map(ToString::to_string),
-                created_at: turn.started_at.clone(),
-            });
-            atomic::append_line(&path, &encode(&header)?, None).map_err(self.io(&path))?;
-        }
-        let line = encode(&Line::Turn(Box::new(turn.clone())))?;
-        atomic::append_line(&path, &line, self.take_fault()).map_err(self.io(&path))?;
+        self.commits
+            .append(path, header, line, self.take_fault())
+            .await
+            .map_err(self.io(path))?;
         if let Some(customer) = customer {
             self.ledger.record(customer, turn);
         }
