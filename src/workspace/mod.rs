@@ -13,6 +13,7 @@ mod artifacts;
 pub mod client_pm_progress;
 mod client_pms;
 mod context;
+mod context_cache;
 mod context_memory;
 pub mod coverage;
 mod customer_info;
@@ -127,6 +128,8 @@ pub struct Workspace {
     appending: KeyedRwLocks,
     /// Customers whose folder this process has made sure of.
     ensured: Mutex<HashSet<CustomerId>>,
+    /// Customers' contexts, kept until their files change.
+    contexts: context_cache::ContextCache,
     fail_next_write: Mutex<Option<usize>>,
     /// Tokens each customer spent today, kept in step with its transcripts.
     ledger: ledger::Ledger,
@@ -143,6 +146,7 @@ impl Workspace {
             commits: Arc::default(),
             appending: KeyedRwLocks::default(),
             ensured: Mutex::default(),
+            contexts: context_cache::ContextCache::default(),
             fail_next_write: Mutex::new(None),
             ledger: ledger::Ledger::default(),
             clock: Clock::system(),
