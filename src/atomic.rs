@@ -90,17 +90,13 @@ pub fn torn_path(path: &Path) -> PathBuf {
 /// Appends `line` and a newline to `path`, fsynced. A last line left without its
 /// newline by an earlier crash is first moved to `<path>.torn` and cut off.
 /// Returns how many torn bytes were moved aside. Callers serialize appends to a
-/// file (the workspace holds a lock per customer).
+/// file (the workspace's group commit, or a lock per customer).
 pub fn append_line(path: &Path, line: &str, fail_after: Option<usize>) -> std::io::Result<usize> {
-    let dir = parent(path);
-    std::fs::create_dir_all(dir)?;
-    let existed = path.exists();
-    let mut file = OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(path)?;
-    let repaired = repair_torn_tail(&mut file, path)?;
+    let Appending {
+        mut file,
+        existed,
+        repaired,
+    } = open_append(path)?;
     let mut data = Vec::with_capacity(line.len() + 1);
     data.extend_from_slice(line.as_bytes());
     data.push(b'\n');
@@ -112,9 +108,36 @@ pub fn append_line(path: &Path, line: &str, fail_after: Option<usize>) -> std::i
     file.write_all(&data)?;
     file.sync_all()?;
     if !existed {
-        sync_dir(dir)?;
+        sync_dir(parent(path))?;
     }
     Ok(repaired)
+}
+
+/// A file opened to append to, its torn tail already moved aside.
+pub(crate) struct Appending {
+    /// The file, opened to append (and read).
+    pub(crate) file: std::fs::File,
+    /// Whether it was there before (if not, its folder needs a sync).
+    pub(crate) existed: bool,
+    /// Torn bytes moved aside.
+    pub(crate) repaired: usize,
+}
+
+/// Opens `path` to append, creating it and its folder, and repairs a torn tail.
+pub(crate) fn open_append(path: &Path) -> std::io::Result<Appending> {
+    std::fs::create_dir_all(parent(path))?;
+    let existed = path.exists();
+    let mut file = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
+    let repaired = repair_torn_tail(&mut file, path)?;
+    Ok(Appending {
+        file,
+        existed,
+        repaired,
+    })
 }
 
 fn repair_torn_tail(file: &mut std::fs::File, path: &Path) -> std::io::Result<usize> {

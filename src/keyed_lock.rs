@@ -1,9 +1,10 @@
-//! Async locks by string key: one holder per key at a time, other keys never held up.
+//! Async locks by string key: one holder per key at a time (or many readers),
+//! other keys never held up.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 /// Above this many entries, locks nobody holds are dropped when a new one is made.
 const PRUNE_ABOVE: usize = 1024;
@@ -24,6 +25,35 @@ impl KeyedLocks {
     /// The key's lock, made if it has none; first drops the locks nobody holds
     /// (their only owner is the map) once there are many.
     fn entry(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() > PRUNE_ABOVE {
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        Arc::clone(locks.entry(key.to_string()).or_default())
+    }
+}
+
+/// A readers-writer lock per key: many shared holders at once (appends of one
+/// customer, each with its own file), or one exclusive holder (a read of all
+/// of them that must see none half-counted).
+#[derive(Debug, Default)]
+pub struct KeyedRwLocks {
+    // std Mutex: held only to find or insert an entry, never across .await.
+    locks: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
+}
+
+impl KeyedRwLocks {
+    /// Waits to share the key.
+    pub async fn read(&self, key: &str) -> OwnedRwLockReadGuard<()> {
+        self.entry(key).read_owned().await
+    }
+
+    /// Waits to hold the key alone.
+    pub async fn write(&self, key: &str) -> OwnedRwLockWriteGuard<()> {
+        self.entry(key).write_owned().await
+    }
+
+    fn entry(&self, key: &str) -> Arc<tokio::sync::RwLock<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         if locks.len() > PRUNE_ABOVE {
             locks.retain(|_, lock| Arc::strong_count(lock) > 1);
@@ -67,5 +97,20 @@ mod tests {
         assert!(keys.contains_key("held") && keys.contains_key("new"));
         drop(keys);
         drop(held);
+    }
+
+    #[tokio::test]
+    async fn readers_share_a_key_and_a_writer_waits_for_them() {
+        let locks = Arc::new(KeyedRwLocks::default());
+        let one = locks.read("c").await;
+        let two = locks.read("c").await; // a second reader does not wait
+        let writer = {
+            let locks = Arc::clone(&locks);
+            tokio::spawn(async move { locks.write("c").await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!writer.is_finished(), "the writer waits for the readers");
+        drop((one, two));
+        drop(writer.await.expect("joins"));
     }
 }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod conversation;
 pub mod defuse;
 pub mod eval;
+pub mod group_commit;
 pub mod http;
 pub mod keyed_lock;
 pub mod limits;

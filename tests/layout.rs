@@ -38,6 +38,7 @@ const LAYERS: &[&[&str]] = &[
         "limits",
         "pricing",
         "atomic",
+        "group_commit",
         "keyed_lock",
         "access",
         "clock",

@@ -4,7 +4,9 @@
 
 use super::AgentError;
 use super::window::{self, Window};
-use crate::model::{CallOptions, Message, ModelRequest, ToolDefinition};
+use std::sync::Arc;
+
+use crate::model::{CallOptions, Message, ModelRequest, PreparedTool};
 
 /// What every model call of a turn is sent with besides the messages.
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,7 +67,7 @@ impl Conversation {
     pub(super) fn request(
         &self,
         window: Window,
-        tools: &[ToolDefinition],
+        tools: &[Arc<PreparedTool>],
         settings: Settings<'_>,
     ) -> Result<ModelRequest, AgentError> {
         let history: Vec<(&Message, usize)> = self.history.iter().map(|(m, t)| (m, *t)).collect();

@@ -10,7 +10,9 @@ use super::runner::elapsed_ms;
 use super::{Agent, AgentError};
 use crate::capability::{Capability, CapabilitySet};
 use crate::limits::Budget;
-use crate::model::{CallOptions, Message, ModelRequest, ModelResponse, ToolDefinition, Usage};
+use crate::model::{
+    CallOptions, Message, ModelRequest, ModelResponse, PreparedTool, ToolDefinition, Usage,
+};
 use crate::prompt::{RouteChoice, RouteContext};
 use crate::session::ModelCallRecord;
 
@@ -50,7 +52,7 @@ impl Agent {
             .model
             .complete(ModelRequest {
                 messages: vec![Message::system(system), Message::user(message)],
-                tools: vec![choose_tool(capabilities)],
+                tools: vec![PreparedTool::new(choose_tool(capabilities))],
                 temperature: Some(0.0),
                 tool_choice: Some(CHOOSE_CAPABILITY.to_string()),
                 options: CallOptions::default(),

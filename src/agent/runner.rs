@@ -15,7 +15,7 @@ use super::step::{self, LoopState, Next};
 use super::window;
 use super::{Agent, AgentError, Answer, Turn, TurnFailure};
 use crate::model::{
-    Assembler, Message, ModelError, ModelRequest, ModelResponse, ToolCall, ToolDefinition,
+    Assembler, Message, ModelError, ModelRequest, ModelResponse, PreparedTool, ToolCall,
 };
 use crate::prompt::SITUATION_SEPARATOR;
 use crate::session::{ModelCallRecord, Progress};
@@ -26,7 +26,7 @@ use crate::workspace::{CustomerDocs, GrowthDocs};
 /// The tools a turn may call, and their definitions as the model sees them.
 pub(super) struct Toolbox {
     tools: Vec<Arc<dyn DynTool>>,
-    definitions: Vec<ToolDefinition>,
+    definitions: Vec<Arc<PreparedTool>>,
 }
 
 impl Agent {
@@ -169,10 +169,11 @@ impl Agent {
         let tool_tokens: usize =
             offered.iter().map(|o| o.tokens).sum::<usize>() + counter.tools(caller_tools);
         let tools: Vec<Arc<dyn DynTool>> = offered.into_iter().map(|o| o.tool).collect();
-        let definitions: Vec<ToolDefinition> = tools
+        // Ours are shared, serialized once; the caller's are this turn's own.
+        let definitions: Vec<Arc<PreparedTool>> = tools
             .iter()
-            .map(|tool| tool.definition().clone())
-            .chain(caller_tools.iter().cloned())
+            .map(|tool| Arc::clone(tool.prepared()))
+            .chain(caller_tools.iter().cloned().map(PreparedTool::new))
             .collect();
         let stable = self.stable_prompt(turn)?;
         let situation = self.situation(turn)?;

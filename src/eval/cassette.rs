@@ -132,7 +132,7 @@ pub fn normalize(request: &ModelRequest) -> RecordedRequest {
             .tools
             .iter()
             .map(|tool| {
-                let definition = serde_json::to_value(tool).unwrap_or_default();
+                let definition = serde_json::to_value(tool.definition()).unwrap_or_default();
                 format!("{}#{}", tool.name, hash8(&definition))
             })
             .collect(),

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 
 use super::grade::Check;
 use crate::capability::Capability;
-use crate::model::ToolDefinition;
 use crate::model::{ChatModel, Message, ModelRequest, ModelResponse};
+use crate::model::{PreparedTool, ToolDefinition};
 use crate::prompt::Prompts;
 
 /// The judge's tool.
@@ -55,7 +55,7 @@ fn judge_request(system: String, user: &str, reply: &str, standards: &[&str]) ->
             Message::system(system),
             Message::user(format!("The request:\n{user}\n\nThe reply:\n{reply}")),
         ],
-        tools: vec![score_reply_tool(standards)],
+        tools: vec![PreparedTool::new(score_reply_tool(standards))],
         temperature: Some(0.0),
         tool_choice: Some(SCORE_REPLY.to_string()),
         options: Default::default(),

@@ -3,6 +3,7 @@
 //! double) provides.
 
 mod openai;
+mod prepared;
 pub mod stream;
 
 use async_trait::async_trait;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use openai::OpenAiModel;
+pub use prepared::PreparedTool;
 pub use stream::{Assembler, Delta, DeltaStream, ToolCallFragment};
 
 /// A message in a conversation, in the shape sessions are stored in.
@@ -112,8 +114,8 @@ impl std::ops::AddAssign for Usage {
 pub struct ModelRequest {
     /// The conversation so far, system prompt first.
     pub messages: Vec<Message>,
-    /// Tools the model may call.
-    pub tools: Vec<ToolDefinition>,
+    /// Tools the model may call, each serialized once and shared.
+    pub tools: Vec<std::sync::Arc<PreparedTool>>,
     /// Sampling temperature, overriding the configured one.
     pub temperature: Option<f32>,
     /// Force the model to call this tool (routing uses it).

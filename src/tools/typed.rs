@@ -3,13 +3,15 @@
 //! argument type, and the model's argument text is parsed and checked against
 //! that schema here, once, for every tool.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{ArgsSchema, ToolContext, ToolError, ToolOutput};
-use crate::model::ToolDefinition;
+use crate::model::{PreparedTool, ToolDefinition};
 
 /// A tool with typed arguments.
 #[async_trait]
@@ -52,6 +54,9 @@ pub trait DynTool: Send + Sync {
     /// Name, description and argument schema.
     fn definition(&self) -> &ToolDefinition;
 
+    /// The definition as every request offering the tool shares it.
+    fn prepared(&self) -> &Arc<PreparedTool>;
+
     /// Runs one call with the model's raw argument text.
     async fn call(&self, context: ToolContext<'_>, arguments: &str) -> ToolOutput;
 }
@@ -60,7 +65,7 @@ pub trait DynTool: Send + Sync {
 #[derive(Debug)]
 pub struct Typed<T: Tool> {
     tool: T,
-    definition: ToolDefinition,
+    definition: Arc<PreparedTool>,
     args: ArgsSchema<T::Args>,
 }
 
@@ -68,11 +73,11 @@ impl<T: Tool> Typed<T> {
     /// Derives the tool's definition and compiles its argument schema.
     pub fn new(tool: T) -> Result<Self, String> {
         let args = ArgsSchema::<T::Args>::derive()?;
-        let definition = ToolDefinition {
+        let definition = PreparedTool::new(ToolDefinition {
             name: tool.name(),
             description: tool.description(),
             parameters: tool.parameters(args.json()),
-        };
+        });
         Ok(Self {
             tool,
             definition,
@@ -89,6 +94,10 @@ impl<T: Tool> Typed<T> {
 #[async_trait]
 impl<T: Tool> DynTool for Typed<T> {
     fn definition(&self) -> &ToolDefinition {
+        self.definition.definition()
+    }
+
+    fn prepared(&self) -> &Arc<PreparedTool> {
         &self.definition
     }
 

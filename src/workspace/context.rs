@@ -6,12 +6,13 @@
 use std::fmt::Write as _;
 
 use super::action_items::TrackedItem;
+use super::context_cache::Stamp;
 use super::context_memory as memory;
 use super::coverage::{self, Coverage};
 use super::event_log::{Event, EventLog};
 use super::metrics::{self, Engagement};
 use super::reminders::Reminder;
-use super::{CustomerId, Workspace, WorkspaceError, info};
+use super::{CLIENT_PMS_DIR, CustomerId, Workspace, WorkspaceError, info};
 
 /// Most recent events shown.
 const RECENT_EVENTS: usize = 5;
@@ -29,6 +30,23 @@ impl Workspace {
         if !self.customer_exists(customer) {
             return Ok(None);
         }
+        let dir = self.customer_dir(customer);
+        let stamp = Stamp::of(&dir, &[CLIENT_PMS_DIR], self.clock.today(), budget)
+            .map_err(self.io(&dir))?;
+        if let Some(text) = self.contexts.get(customer, &stamp) {
+            return Ok(Some(text));
+        }
+        let text = self.render_context(customer, budget)?;
+        self.contexts.put(customer, stamp, text.clone());
+        Ok(Some(text))
+    }
+
+    /// The context read and rendered from the customer's files.
+    fn render_context(
+        &self,
+        customer: &CustomerId,
+        budget: usize,
+    ) -> Result<String, WorkspaceError> {
         let log = self.event_log(customer)?;
         let facts = self.engagement_facts(customer)?;
         let items = self.action_items(customer)?;
@@ -42,7 +60,7 @@ impl Workspace {
             memory: self.memory_sections(customer)?,
             log,
         };
-        Ok(Some(render(sources, budget)))
+        Ok(render(sources, budget))
     }
 }
 

@@ -24,6 +24,22 @@ impl Workspace {
             .await
     }
 
+    /// [`Workspace::ensure_customer`] for appends: once per process, then only
+    /// a check that the sessions folder is still there (a folder removed by
+    /// hand is made again), so a turn does not re-check every template file.
+    pub(super) async fn ensure_customer_once(
+        self: &Arc<Self>,
+        customer: &CustomerId,
+    ) -> Result<(), WorkspaceError> {
+        let ensured = || self.ensured.lock().unwrap_or_else(|p| p.into_inner());
+        if ensured().contains(customer) && self.customer_dir(customer).join(SESSIONS_DIR).is_dir() {
+            return Ok(());
+        }
+        self.ensure_customer(customer).await?;
+        ensured().insert(customer.clone());
+        Ok(())
+    }
+
     /// [`Workspace::ensure_customer`], with the customer's lock held.
     pub(super) fn ensure_customer_locked(
         &self,

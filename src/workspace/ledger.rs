@@ -34,8 +34,8 @@ pub fn next_utc_midnight(day: Date) -> Timestamp {
 /// The latest UTC day each customer spent tokens on, and how many.
 ///
 /// An entry exists once the customer's transcripts have been read; from then
-/// on every append passes through [`Ledger::record`] under the customer's
-/// lock, so the entry stays exact while this process is the workspace's only
+/// on every append passes through [`Ledger::record`] holding the customer's
+/// append key, which the first read holds alone, so the entry stays exact while this process is the workspace's only
 /// writer (a second server on the same folder would go unseen).
 #[derive(Debug, Default)]
 pub(super) struct Ledger {
@@ -70,7 +70,7 @@ impl Ledger {
         }
     }
 
-    /// Counts an appended turn (under the customer's lock). A customer not
+    /// Counts an appended turn (its append holds the customer's key). A customer not
     /// read yet is left alone: the first read finds the turn in its file.
     pub(super) fn record(&self, customer: &CustomerId, turn: &TurnRecord) {
         let Some(day) = turn_day(turn) else { return };
@@ -97,8 +97,9 @@ impl Workspace {
             return Ok(tokens);
         }
         let id = customer.clone();
-        // Under the customer's lock no turn is appended between the read and
-        // the ledger's entry, so none is counted twice or missed.
+        // Holding the customer's append key alone, no turn is appended between
+        // the read and the ledger's entry, so none is counted twice or missed.
+        let _alone = self.appending.write(customer.as_str()).await;
         self.locked(Some(customer), move |ws| {
             if let Some(tokens) = ws.ledger.spent_on(&id, day) {
                 return Ok(tokens);

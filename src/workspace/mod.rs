@@ -13,6 +13,7 @@ mod artifacts;
 pub mod client_pm_progress;
 mod client_pms;
 mod context;
+mod context_cache;
 mod context_memory;
 pub mod coverage;
 mod customer_info;
@@ -39,6 +40,7 @@ pub mod positioning;
 mod rate;
 pub mod reminders;
 mod retention;
+mod session_cache;
 mod sessions_held;
 mod table_file;
 mod table_rows;
@@ -47,8 +49,9 @@ mod transcripts;
 mod unstored;
 mod usage;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub use action_item_store::ItemChange;
 pub use artifacts::ArtifactSummary;
@@ -69,7 +72,8 @@ pub use unstored::USAGE_FILE;
 pub use usage::{CustomerUsage, DaySpend, SessionSpend, Spend};
 
 use crate::clock::Clock;
-use crate::keyed_lock::KeyedLocks;
+use crate::group_commit::GroupCommit;
+use crate::keyed_lock::{KeyedLocks, KeyedRwLocks};
 
 /// File names inside a customer's folder.
 pub const INFO_FILE: &str = "customer-info.md";
@@ -118,6 +122,14 @@ pub enum WorkspaceError {
 pub struct Workspace {
     root: PathBuf,
     locks: KeyedLocks,
+    /// Transcript and usage appends: concurrent ones to a file share a sync.
+    commits: Arc<GroupCommit>,
+    /// Appends share their customer's key; the ledger's first read holds it alone.
+    appending: KeyedRwLocks,
+    /// Customers whose folder this process has made sure of.
+    ensured: Mutex<HashSet<CustomerId>>,
+    /// Customers' contexts, kept until their files change.
+    contexts: context_cache::ContextCache,
     fail_next_write: Mutex<Option<usize>>,
     /// Tokens each customer spent today, kept in step with its transcripts.
     ledger: ledger::Ledger,
@@ -131,6 +143,10 @@ impl Workspace {
         Self {
             root: root.into(),
             locks: KeyedLocks::default(),
+            commits: Arc::default(),
+            appending: KeyedRwLocks::default(),
+            ensured: Mutex::default(),
+            contexts: context_cache::ContextCache::default(),
             fail_next_write: Mutex::new(None),
             ledger: ledger::Ledger::default(),
             clock: Clock::system(),
@@ -150,5 +166,10 @@ impl Workspace {
     /// The root folder.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// How many file syncs transcript and usage appends have made.
+    pub fn append_syncs(&self) -> usize {
+        self.commits.syncs()
     }
 }

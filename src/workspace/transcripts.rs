@@ -4,15 +4,15 @@
 //! The file is the session: a restarted server resumes from it, and offline evals
 //! replay it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::session_cache::{MAX_CACHED_BYTES, SessionCache};
 use super::{CustomerId, SESSIONS_DIR, SessionId, Workspace, WorkspaceError};
 use crate::access::Caller;
-use crate::atomic;
 use crate::session::{Session, SessionStore, StoreError, TurnRecord};
 
 /// Version of the transcript line format.
@@ -122,6 +122,16 @@ impl Workspace {
         self.checked(&dir.join(format!("{}.jsonl", session.as_str())))
     }
 
+    /// Whether a cached session's file is still where it was written: not
+    /// removed, nor behind a link planted since (a few `lstat`s, no read).
+    fn transcript_still_there(&self, customer: Option<&str>, session: &SessionId) -> bool {
+        let Ok(customer) = customer.map(CustomerId::parse).transpose() else {
+            return false;
+        };
+        self.transcript_path(customer.as_ref(), session)
+            .is_ok_and(|path| path.is_file())
+    }
+
     /// Finds a session's file: at the root, or in some customer's folder.
     fn find_transcript(&self, session: &SessionId) -> Result<Option<PathBuf>, WorkspaceError> {
         let global = self.transcript_path(None, session)?;
@@ -156,68 +166,83 @@ impl Workspace {
     }
 
     /// Appends a turn to its session's file, writing the header first for a new
-    /// session. Serialized with every other write for the same customer.
+    /// session; returns once the turn is on disk. Appends to other sessions are
+    /// not held up (turns of one session are already one at a time), and
+    /// concurrent appends to one file share a sync. Says whether the turn
+    /// started the session's file.
     pub async fn append_turn(
         self: &Arc<Self>,
         session: &SessionId,
         turn: &TurnRecord,
-    ) -> Result<(), WorkspaceError> {
+    ) -> Result<bool, WorkspaceError> {
         let customer = turn
             .customer
             .as_deref()
             .map(CustomerId::parse)
             .transpose()?;
-        let (id, session, turn) = (customer.clone(), session.clone(), turn.clone());
-        self.locked(customer.as_ref(), move |ws| {
-            ws.append_turn_locked(id.as_ref(), &session, &turn)
-        })
-        .await
+        let path = self.transcript_path(customer.as_ref(), session)?;
+        let header = Line::Session(SessionHeader {
+            version: TRANSCRIPT_VERSION,
+            session_id: session.to_string(),
+            customer: customer.as_ref().map(ToString::to_string),
+            created_at: turn.started_at.clone(),
+        });
+        let header = self.encode(&path, &header)?;
+        let line = self.encode(&path, &Line::Turn(Box::new(turn.clone())))?;
+        self.append_line(customer.as_ref(), &path, Some(header), line, turn)
+            .await
     }
 
-    fn append_turn_locked(
-        &self,
+    /// A transcript line as JSON.
+    pub(super) fn encode(&self, path: &Path, line: &Line) -> Result<String, WorkspaceError> {
+        serde_json::to_string(line).map_err(|err| self.io(path)(std::io::Error::other(err)))
+    }
+
+    /// Appends `line` to `path` through the group commit and counts `turn` in
+    /// the ledger, sharing the customer's key with its other appends; says
+    /// whether it started the file.
+    pub(super) async fn append_line(
+        self: &Arc<Self>,
         customer: Option<&CustomerId>,
-        session: &SessionId,
+        path: &Path,
+        header: Option<String>,
+        line: String,
         turn: &TurnRecord,
-    ) -> Result<(), WorkspaceError> {
-        if let Some(customer) = customer {
-            self.ensure_customer_locked(customer)?;
-        }
-        let path = self.transcript_path(customer, session)?;
-        let encode = |line: &Line| {
-            serde_json::to_string(line).map_err(|err| WorkspaceError::Io {
-                path: self.relative(&path),
-                source: std::io::Error::other(err),
-            })
+    ) -> Result<bool, WorkspaceError> {
+        let _shared = match customer {
+            Some(customer) => {
+                self.ensure_customer_once(customer).await?;
+                Some(self.appending.read(customer.as_str()).await)
+            }
+            None => None,
         };
-        if !path.exists() {
-            let header = Line::Session(SessionHeader {
-                version: TRANSCRIPT_VERSION,
-                session_id: session.to_string(),
-                customer: customer.map(ToString::to_string),
-                created_at: turn.started_at.clone(),
-            });
-            atomic::append_line(&path, &encode(&header)?, None).map_err(self.io(&path))?;
-        }
-        let line = encode(&Line::Turn(Box::new(turn.clone())))?;
-        atomic::append_line(&path, &line, self.take_fault()).map_err(self.io(&path))?;
+        let started = self
+            .commits
+            .append(path, header, line, self.take_fault())
+            .await
+            .map_err(self.io(path))?;
         if let Some(customer) = customer {
             self.ledger.record(customer, turn);
         }
-        Ok(())
+        Ok(started)
     }
 }
 
-/// Sessions kept as transcript files in the workspace.
+/// Sessions kept as transcript files in the workspace, and in memory while
+/// they are used (see `session_cache`).
 #[derive(Debug, Clone)]
 pub struct FileSessions {
     workspace: Arc<Workspace>,
+    cache: Arc<SessionCache>,
 }
 
 impl FileSessions {
     /// Sessions in `workspace`.
     pub fn new(workspace: Arc<Workspace>) -> Self {
-        Self { workspace }
+        Self {
+            workspace,
+            cache: Arc::new(SessionCache::new(MAX_CACHED_BYTES)),
+        }
     }
 }
 
@@ -227,6 +252,16 @@ impl SessionStore for FileSessions {
         let Ok(session) = SessionId::parse(id) else {
             return Ok(None);
         };
+        if let Some(cached) = self.cache.get(id) {
+            if self
+                .workspace
+                .transcript_still_there(cached.customer.as_deref(), &session)
+            {
+                return Ok(Some(cached));
+            }
+            self.cache.forget(id);
+        }
+        let mark = self.cache.mark();
         let Some(path) = self
             .workspace
             .find_transcript(&session)
@@ -236,14 +271,24 @@ impl SessionStore for FileSessions {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|err| StoreError(self.workspace.io(&path)(err).to_string()))?;
-        Ok(Transcript::parse(&text).to_session(id))
+        let read = Transcript::parse(&text).to_session(id);
+        if let Some(read) = &read {
+            self.cache.insert_read(read.clone(), mark);
+        }
+        Ok(read)
     }
 
     async fn append(&self, id: &str, turn: &TurnRecord) -> Result<(), StoreError> {
         let session = SessionId::parse(id).map_err(|err| StoreError(err.to_string()))?;
-        self.workspace
-            .append_turn(&session, turn)
-            .await
-            .map_err(|err| StoreError(err.to_string()))
+        match self.workspace.append_turn(&session, turn).await {
+            Ok(started) => {
+                self.cache.appended(id, turn, started);
+                Ok(())
+            }
+            Err(err) => {
+                self.cache.forget(id);
+                Err(StoreError(err.to_string()))
+            }
+        }
     }
 }

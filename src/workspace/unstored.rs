@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{CustomerId, Line, Transcript, Workspace, WorkspaceError};
-use crate::atomic;
 use crate::session::TurnRecord;
 
 /// The file of a customer's unstored turns.
@@ -38,21 +37,11 @@ impl Workspace {
             model_calls: Vec::new(),
             ..turn.clone()
         };
-        let id = customer.clone();
-        self.locked(customer.as_ref(), move |ws| {
-            if let Some(customer) = &id {
-                ws.ensure_customer_locked(customer)?;
-            }
-            let path = ws.usage_path(id.as_ref())?;
-            let line = serde_json::to_string(&Line::Turn(Box::new(spent.clone())))
-                .map_err(|err| ws.io(&path)(std::io::Error::other(err)))?;
-            atomic::append_line(&path, &line, ws.take_fault()).map_err(ws.io(&path))?;
-            if let Some(customer) = &id {
-                ws.ledger.record(customer, &spent);
-            }
-            Ok(())
-        })
-        .await
+        let path = self.usage_path(customer.as_ref())?;
+        let line = self.encode(&path, &Line::Turn(Box::new(spent.clone())))?;
+        self.append_line(customer.as_ref(), &path, None, line, &spent)
+            .await
+            .map(|_| ())
     }
 
     /// The customer's unstored turns (none when there are none).

@@ -67,20 +67,8 @@ impl OpenAiModel {
     }
 
     fn body(&self, request: ModelRequest, stream: bool) -> Result<bytes::Bytes, ModelError> {
-        let mut wire = wire::request(
-            &self.model,
-            request,
-            self.temperature,
-            self.max_output_tokens,
-        );
-        if stream {
-            wire.stream = Some(true);
-            wire.stream_options = Some(async_openai::types::chat::ChatCompletionStreamOptions {
-                include_usage: Some(true),
-                ..Default::default()
-            });
-        }
-        serde_json::to_vec(&wire)
+        let defaults = (self.temperature, self.max_output_tokens);
+        wire::body(&self.model, request, defaults, stream)
             .map(bytes::Bytes::from)
             .map_err(|err| ModelError::InvalidRequest(err.to_string()))
     }

@@ -8,35 +8,70 @@ use async_openai::types::chat::{
     ChatCompletionRequestSystemMessage, ChatCompletionRequestToolMessage,
     ChatCompletionRequestToolMessageContent, ChatCompletionRequestUserMessage,
     ChatCompletionRequestUserMessageContent, ChatCompletionRequestUserMessageContentPart,
-    ChatCompletionTool, ChatCompletionToolChoiceOption, ChatCompletionTools,
-    CreateChatCompletionRequest, FinishReason, FunctionCall, FunctionName, FunctionObject,
-    ImageUrl, ResponseFormat, StopConfiguration, ToolChoiceOptions,
+    ChatCompletionStreamOptions, ChatCompletionToolChoiceOption, CreateChatCompletionRequest,
+    FinishReason, FunctionCall, FunctionName, ImageUrl, ResponseFormat, StopConfiguration,
+    ToolChoiceOptions,
 };
 use serde::Deserialize;
 
-use crate::model::{Delta, Message, ModelRequest, ToolCallFragment, ToolChoiceMode, Usage};
+use std::sync::Arc;
 
-/// The wire request for `request` to `model`, with the configured defaults.
-pub(super) fn request(
+use crate::model::{
+    Delta, Message, ModelRequest, PreparedTool, ToolCallFragment, ToolChoiceMode, Usage,
+};
+
+/// The request body for `request` to `model`, with the configured defaults;
+/// `stream` asks for a streamed answer with its usage at the end.
+pub(super) fn body(
+    model: &str,
+    mut request: ModelRequest,
+    defaults: (Option<f32>, Option<u32>),
+    stream: bool,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let tools = std::mem::take(&mut request.tools);
+    let mut wire = self::request(model, request, defaults, !tools.is_empty());
+    if stream {
+        wire.stream = Some(true);
+        wire.stream_options = Some(ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            ..Default::default()
+        });
+    }
+    let tools_len: usize = tools.iter().map(|t| t.json().len() + 32).sum();
+    let mut body = Vec::with_capacity(16 * 1024 + tools_len);
+    serde_json::to_writer(&mut body, &wire)?;
+    splice_tools(&mut body, &tools);
+    Ok(body)
+}
+
+/// Adds `"tools"` to a serialized request object from each tool's JSON as
+/// written once, rather than building and serializing the schemas again.
+fn splice_tools(body: &mut Vec<u8>, tools: &[Arc<PreparedTool>]) {
+    if tools.is_empty() || body.last() != Some(&b'}') {
+        return;
+    }
+    body.pop();
+    // The object always has `model` and `messages`, so a comma follows them.
+    body.extend_from_slice(br#","tools":["#);
+    for (i, tool) in tools.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(br#"{"type":"function","function":"#);
+        body.extend_from_slice(tool.json().as_bytes());
+        body.push(b'}');
+    }
+    body.extend_from_slice(b"]}");
+}
+
+/// The wire request for `request` to `model` without its tools (which
+/// [`splice_tools`] adds), with the configured defaults.
+fn request(
     model: &str,
     request: ModelRequest,
-    temperature: Option<f32>,
-    max_output_tokens: Option<u32>,
+    (temperature, max_output_tokens): (Option<f32>, Option<u32>),
+    has_tools: bool,
 ) -> CreateChatCompletionRequest {
-    let tools: Vec<ChatCompletionTools> = request
-        .tools
-        .into_iter()
-        .map(|tool| {
-            ChatCompletionTools::Function(ChatCompletionTool {
-                function: FunctionObject {
-                    name: tool.name,
-                    description: Some(tool.description),
-                    parameters: Some(tool.parameters),
-                    strict: None,
-                },
-            })
-        })
-        .collect();
     let options = request.options;
     let tool_choice = match (request.tool_choice, options.tool_choice) {
         (Some(name), _) => Some(ChatCompletionToolChoiceOption::Function(
@@ -56,10 +91,7 @@ pub(super) fn request(
     CreateChatCompletionRequest {
         model: model.to_string(),
         messages: request.messages.into_iter().map(to_wire).collect(),
-        parallel_tool_calls: (!tools.is_empty())
-            .then_some(options.parallel_tool_calls)
-            .flatten(),
-        tools: (!tools.is_empty()).then_some(tools),
+        parallel_tool_calls: has_tools.then_some(options.parallel_tool_calls).flatten(),
         tool_choice,
         temperature: request.temperature.or(temperature),
         top_p: options.top_p,
@@ -235,4 +267,59 @@ pub(super) fn finish_reason_name(reason: FinishReason) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| format!("{reason:?}").to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ToolDefinition;
+    use serde_json::{Value, json};
+
+    fn tool(name: &str) -> Arc<PreparedTool> {
+        PreparedTool::new(ToolDefinition {
+            name: name.into(),
+            description: format!("The \"{name}\" tool."),
+            parameters: json!({"type": "object", "properties": {"x": {"type": "string"}}}),
+        })
+    }
+
+    fn sent(request: ModelRequest, stream: bool) -> Value {
+        let body = body("m", request, (None, None), stream).expect("serializes");
+        serde_json::from_slice(&body).expect("valid JSON")
+    }
+
+    #[test]
+    fn the_tools_written_once_are_sent_as_openai_functions() {
+        let request = ModelRequest {
+            messages: vec![Message::user("hi")],
+            tools: vec![tool("a"), tool("b")],
+            ..ModelRequest::default()
+        };
+        let body = sent(request, true);
+        assert_eq!(body["tools"][0]["type"], "function");
+        assert_eq!(body["tools"][1]["function"]["name"], "b");
+        assert_eq!(
+            body["tools"][1]["function"]["description"],
+            "The \"b\" tool."
+        );
+        assert_eq!(
+            body["tools"][0]["function"]["parameters"]["properties"]["x"]["type"],
+            "string"
+        );
+        assert_eq!(body["messages"][0]["content"], "hi");
+        assert_eq!(body["stream"], true);
+        assert_eq!(body["stream_options"]["include_usage"], true);
+    }
+
+    #[test]
+    fn a_request_without_tools_has_no_tools_field() {
+        let request = ModelRequest {
+            messages: vec![Message::user("hi")],
+            ..ModelRequest::default()
+        };
+        let body = sent(request, false);
+        assert!(body.get("tools").is_none(), "{body}");
+        assert!(body.get("parallel_tool_calls").is_none(), "{body}");
+        assert!(body.get("stream").is_none(), "{body}");
+    }
 }
