@@ -164,10 +164,8 @@ impl GroupCommit {
         // Appends change the size, which fdatasync makes durable with the data.
         file.sync_data()?;
         self.syncs.fetch_add(1, Ordering::Relaxed);
-        if !existed {
-            if let Some(dir) = path.parent() {
-                atomic::sync_dir(dir)?;
-            }
+        if !existed && let Some(dir) = path.parent() {
+            atomic::sync_dir(dir)?;
         }
         Ok(started)
     }

@@ -214,10 +214,10 @@ fn test_modules(code: &str) -> Vec<(usize, usize)> {
         let rest = &code[at..];
         let Some(open) = rest.find('{') else { continue };
         let header = &rest[..open];
-        if header.contains(" mod ") || header.contains("\nmod ") {
-            if let Some(close) = matching_brace(code, at + open) {
-                ranges.push((at, close));
-            }
+        if (header.contains(" mod ") || header.contains("\nmod "))
+            && let Some(close) = matching_brace(code, at + open)
+        {
+            ranges.push((at, close));
         }
     }
     ranges

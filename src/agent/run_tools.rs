@@ -100,10 +100,10 @@ pub(super) async fn absorb(
     for artifact in &output.spent.artifacts {
         emit(events, TurnEvent::Artifact(artifact.clone())).await;
     }
-    if let (Err(err), Some(required)) = (&output.outcome, &mut state.required) {
-        if call.name == FillTemplateTool::NAME {
-            required.last_error = Some(err.to_string());
-        }
+    if let (Err(err), Some(required)) = (&output.outcome, &mut state.required)
+        && call.name == FillTemplateTool::NAME
+    {
+        required.last_error = Some(err.to_string());
     }
     progress.tool_calls.push(record(call, &output, duration_ms));
     let content = output.message();

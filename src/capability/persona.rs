@@ -19,10 +19,10 @@ pub(super) fn persona(body: &str) -> String {
     let mut section: Option<(String, usize)> = None;
     let mut heading: Option<(String, usize)> = None;
     let close = |section: &Option<(String, usize)>, end: usize, cut: &mut Vec<Range<usize>>| {
-        if let Some((title, start)) = section {
-            if LEFT_OUT.iter().any(|t| title.eq_ignore_ascii_case(t)) {
-                cut.push(*start..end);
-            }
+        if let Some((title, start)) = section
+            && LEFT_OUT.iter().any(|t| title.eq_ignore_ascii_case(t))
+        {
+            cut.push(*start..end);
         }
     };
     for (event, range) in Parser::new(body).into_offset_iter() {

@@ -105,10 +105,10 @@ fn edits(text: &str, policy: &LinkPolicy) -> Vec<Edit> {
     let mut skip_to = 0;
     for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
         if let Some(reading) = &mut open {
-            if reading.take(&event, &range) {
-                if let Some(done) = open.take() {
-                    edits.push(done.edit(text));
-                }
+            if reading.take(&event, &range)
+                && let Some(done) = open.take()
+            {
+                edits.push(done.edit(text));
             }
             continue;
         }

@@ -148,10 +148,10 @@ pub(super) fn served(limits: &Limits, models: &[String], keyed: bool) -> utoipa:
 
 /// The completions request's `model`: one of `models`.
 fn name_models(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>, models: &[String]) {
-    if let Some(RefOr::T(Schema::Object(request))) = schemas.get_mut("CompletionsRequest") {
-        if let Some(RefOr::T(Schema::Object(model))) = request.properties.get_mut("model") {
-            model.enum_values = Some(models.iter().map(|m| m.as_str().into()).collect());
-        }
+    if let Some(RefOr::T(Schema::Object(request))) = schemas.get_mut("CompletionsRequest")
+        && let Some(RefOr::T(Schema::Object(model))) = request.properties.get_mut("model")
+    {
+        model.enum_values = Some(models.iter().map(|m| m.as_str().into()).collect());
     }
 }
 
@@ -282,12 +282,12 @@ fn constrain_requests(
 ) {
     let max = limits.max_message_chars;
     let mut set = |schema: &str, field: &str, pattern: Option<&str>, min: usize, max: usize| {
-        if let Some(RefOr::T(Schema::Object(object))) = schemas.get_mut(schema) {
-            if let Some(RefOr::T(Schema::Object(field))) = object.properties.get_mut(field) {
-                field.pattern = pattern.map(str::to_string).or(field.pattern.take());
-                field.min_length = Some(min);
-                field.max_length = Some(max);
-            }
+        if let Some(RefOr::T(Schema::Object(object))) = schemas.get_mut(schema)
+            && let Some(RefOr::T(Schema::Object(field))) = object.properties.get_mut(field)
+        {
+            field.pattern = pattern.map(str::to_string).or(field.pattern.take());
+            field.min_length = Some(min);
+            field.max_length = Some(max);
         }
     };
     set("ChatRequest", "message", Some(NON_BLANK), 1, max);

@@ -110,11 +110,11 @@ impl Tool for FillTemplateTool {
         let template = self.template(&args.template)?;
         let mut fields = args.fields;
         // Documents are dated by the server's clock.
-        if let Some(object) = fields.as_object_mut() {
-            if template.schema.pointer("/properties/date").is_some() && !object.contains_key("date")
-            {
-                object.insert("date".into(), Value::String(context.today.to_string()));
-            }
+        if let Some(object) = fields.as_object_mut()
+            && template.schema.pointer("/properties/date").is_some()
+            && !object.contains_key("date")
+        {
+            object.insert("date".into(), Value::String(context.today.to_string()));
         }
         let mut notes = Vec::new();
         if let Some(docs) = context.customer {

@@ -58,11 +58,12 @@ pub(super) fn prefill_renewal(
         ));
     }
     let positioning = docs.positioning().map_err(read_error)?;
-    if takes("rate_justification") && !object.contains_key("rate_justification") {
-        if let Some(justification) = rate_justification(&positioning, ledger.len()) {
-            notes.push(justification.1);
-            object.insert("rate_justification".into(), justification.0);
-        }
+    if takes("rate_justification")
+        && !object.contains_key("rate_justification")
+        && let Some(justification) = rate_justification(&positioning, ledger.len())
+    {
+        notes.push(justification.1);
+        object.insert("rate_justification".into(), justification.0);
     }
     Ok(notes)
 }

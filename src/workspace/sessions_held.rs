@@ -31,10 +31,10 @@ impl CoachingSessions {
                 .iter()
                 .filter_map(|t| t.finished_at.get(..10))
                 .max();
-            if let Some(day) = last {
-                if held.last.as_deref().is_none_or(|seen| seen < day) {
-                    held.last = Some(day.to_string());
-                }
+            if let Some(day) = last
+                && held.last.as_deref().is_none_or(|seen| seen < day)
+            {
+                held.last = Some(day.to_string());
             }
         }
         held

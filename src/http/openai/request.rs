@@ -113,10 +113,10 @@ pub(in crate::http) fn parse(
 /// audio, predicted outputs, web search, the legacy `functions`, logit bias.
 fn refuse_unsupported(raw: &Value) -> Result<(), ApiError> {
     let set = |key: &str| raw.get(key).is_some_and(|v| !v.is_null());
-    if let Some(n) = raw.get("n").filter(|v| !v.is_null()) {
-        if n.as_u64() != Some(1) {
-            return Err(unsupported("n", "it answers with one choice"));
-        }
+    if let Some(n) = raw.get("n").filter(|v| !v.is_null())
+        && n.as_u64() != Some(1)
+    {
+        return Err(unsupported("n", "it answers with one choice"));
     }
     if raw.get("logprobs").and_then(Value::as_bool) == Some(true) {
         return Err(unsupported(
@@ -124,10 +124,10 @@ fn refuse_unsupported(raw: &Value) -> Result<(), ApiError> {
             "the answer is assembled from several model calls",
         ));
     }
-    if let Some(modalities) = raw.get("modalities").and_then(Value::as_array) {
-        if modalities.iter().any(|m| m != "text") {
-            return Err(unsupported("modalities", "it answers in text only"));
-        }
+    if let Some(modalities) = raw.get("modalities").and_then(Value::as_array)
+        && modalities.iter().any(|m| m != "text")
+    {
+        return Err(unsupported("modalities", "it answers in text only"));
     }
     match UNSUPPORTED.iter().find(|key| set(key)) {
         Some(key) => Err(unsupported(key, "see README, \"For orchestrators\"")),

@@ -26,18 +26,18 @@ pub(super) fn graduation(fields: &mut Value, out: &mut Derived) {
     let Some(object) = fields.as_object_mut() else {
         return;
     };
-    if let Some(given) = object.get("criteria").and_then(Value::as_array) {
-        if let Some(criteria) = all_criteria(given, out) {
-            let met = criteria.iter().filter(|c| c["met"] == json!(true)).count();
-            object.insert("criteria".into(), Value::Array(criteria));
-            object.insert("criteria_met".into(), json!(met));
-            object.insert("ready".into(), json!(met == GRADUATION_CRITERIA.len()));
-            if met < GRADUATION_CRITERIA.len() {
-                out.notes.push(format!(
+    if let Some(given) = object.get("criteria").and_then(Value::as_array)
+        && let Some(criteria) = all_criteria(given, out)
+    {
+        let met = criteria.iter().filter(|c| c["met"] == json!(true)).count();
+        object.insert("criteria".into(), Value::Array(criteria));
+        object.insert("criteria_met".into(), json!(met));
+        object.insert("ready".into(), json!(met == GRADUATION_CRITERIA.len()));
+        if met < GRADUATION_CRITERIA.len() {
+            out.notes.push(format!(
                     "{met} of {} graduation criteria met: the graduation date assumes the rest are met by then",
                     GRADUATION_CRITERIA.len()
                 ));
-            }
         }
     }
     let Some(graduation) = date(object, "graduation_date", "/graduation_date", out) else {

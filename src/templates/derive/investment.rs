@@ -40,12 +40,12 @@ fn set_total(investment: &mut Map<String, Value>, side: &str, out: &mut Derived)
         return None;
     };
     let total = hours * rate;
-    if let Some(given) = number(part, "total") {
-        if (given - total).abs() > 0.5 {
-            out.corrections.push(format!(
-                "Investment {side}: total {given} does not equal {hours} h × {rate}; set to {total}"
-            ));
-        }
+    if let Some(given) = number(part, "total")
+        && (given - total).abs() > 0.5
+    {
+        out.corrections.push(format!(
+            "Investment {side}: total {given} does not equal {hours} h × {rate}; set to {total}"
+        ));
     }
     part.insert("total".into(), rounded(total));
     Some(total)

@@ -85,12 +85,12 @@ fn set_shift(row: &str, r: &mut Map<String, Value>, out: &mut Derived) {
     } else {
         "Maintain"
     };
-    if let Some(given) = r.get("shift").and_then(Value::as_str) {
-        if given != shift {
-            out.corrections.push(format!(
+    if let Some(given) = r.get("shift").and_then(Value::as_str)
+        && given != shift
+    {
+        out.corrections.push(format!(
                 "Time Allocation {row}: shift {given} contradicts {current}% → {target}%; set to {shift}"
             ));
-        }
     }
     r.insert("shift".into(), json!(shift));
 }
@@ -122,11 +122,11 @@ pub fn prefill_current_allocation(fields: &mut Value, hours: &[(&str, f64)]) -> 
     let mut filled = false;
     for (key, pct) in WORK_TYPES.iter().zip(percent) {
         let row = table.entry(*key).or_insert_with(|| json!({}));
-        if let Some(row) = row.as_object_mut() {
-            if row.get("current_pct").is_none_or(Value::is_null) {
-                row.insert("current_pct".into(), json!(pct));
-                filled = true;
-            }
+        if let Some(row) = row.as_object_mut()
+            && row.get("current_pct").is_none_or(Value::is_null)
+        {
+            row.insert("current_pct".into(), json!(pct));
+            filled = true;
         }
     }
     filled.then(|| {

@@ -23,16 +23,16 @@ pub(super) fn value_ladder(fields: &mut Value, out: &mut Derived) {
         .into_iter()
         .filter_map(|side| set_multiplier(ladder, side, out))
         .collect();
-    if let [current, target] = ranks[..] {
-        if target < current {
-            out.errors.push(FieldError::invalid(
-                "/value_ladder/target_level",
-                format!(
-                    "{} is below the current level {}; the target must be the same or higher",
-                    VALUE_LADDER[target].0, VALUE_LADDER[current].0
-                ),
-            ));
-        }
+    if let [current, target] = ranks[..]
+        && target < current
+    {
+        out.errors.push(FieldError::invalid(
+            "/value_ladder/target_level",
+            format!(
+                "{} is below the current level {}; the target must be the same or higher",
+                VALUE_LADDER[target].0, VALUE_LADDER[current].0
+            ),
+        ));
     }
 }
 
@@ -47,12 +47,12 @@ fn set_multiplier(ladder: &mut Map<String, Value>, side: &str, out: &mut Derived
     let index = VALUE_LADDER.iter().position(|(name, _)| *name == level)?;
     let multiplier = VALUE_LADDER[index].1;
     let key = format!("{side}_multiplier");
-    if let Some(given) = ladder.get(&key).and_then(Value::as_str) {
-        if given != multiplier {
-            out.corrections.push(format!(
-                "Value Ladder: {level} implies a {multiplier} rate multiplier, not {given}"
-            ));
-        }
+    if let Some(given) = ladder.get(&key).and_then(Value::as_str)
+        && given != multiplier
+    {
+        out.corrections.push(format!(
+            "Value Ladder: {level} implies a {multiplier} rate multiplier, not {given}"
+        ));
     }
     ladder.insert(key, json!(multiplier));
     Some(index)

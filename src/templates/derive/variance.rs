@@ -14,15 +14,15 @@ pub(super) fn variance(fields: &mut Value, out: &mut Derived) {
     let mut computed = 0;
     for row in rows.iter_mut().filter_map(Value::as_object_mut) {
         if let Some(text) = row_variance(row) {
-            if let Some(given) = row.get("variance").and_then(Value::as_str) {
-                if given.trim() != text {
-                    out.corrections.push(format!(
-                        "Variance of {}: {given} corrected to {text}",
-                        row.get("metric")
-                            .and_then(Value::as_str)
-                            .unwrap_or("a metric")
-                    ));
-                }
+            if let Some(given) = row.get("variance").and_then(Value::as_str)
+                && given.trim() != text
+            {
+                out.corrections.push(format!(
+                    "Variance of {}: {given} corrected to {text}",
+                    row.get("metric")
+                        .and_then(Value::as_str)
+                        .unwrap_or("a metric")
+                ));
             }
             row.insert("variance".into(), json!(text));
             computed += 1;

@@ -72,14 +72,14 @@ fn check_recommendation(
         .and_then(|r| r.get("option"))
         .and_then(Value::as_str)
         .map(str::to_uppercase);
-    if let Some(recommended) = recommended {
-        if recommended != leading {
-            let score = |o: &str| totals.get(&o.to_lowercase()).and_then(Value::as_f64);
-            out.corrections.push(format!(
+    if let Some(recommended) = recommended
+        && recommended != leading
+    {
+        let score = |o: &str| totals.get(&o.to_lowercase()).and_then(Value::as_f64);
+        out.corrections.push(format!(
                 "Note: the recommended Option {recommended} scores {} weighted, below Option {leading} at {}; explain why in the rationale",
                 score(&recommended).unwrap_or_default(),
                 score(leading).unwrap_or_default()
             ));
-        }
     }
 }

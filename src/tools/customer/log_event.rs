@@ -128,12 +128,12 @@ impl Tool for LogEventTool {
 /// Checks the arguments the schema cannot (hours in range, a real date, text
 /// that is not blank) and builds the entry.
 fn new_event(args: LogEventArgs, today: jiff::civil::Date) -> Result<NewEvent, ToolError> {
-    if let Some(hours) = args.hours {
-        if !(0.0..=MAX_HOURS).contains(&hours) {
-            return Err(ToolError::BadArguments(format!(
-                "hours must be between 0 and 200, got {hours}"
-            )));
-        }
+    if let Some(hours) = args.hours
+        && !(0.0..=MAX_HOURS).contains(&hours)
+    {
+        return Err(ToolError::BadArguments(format!(
+            "hours must be between 0 and 200, got {hours}"
+        )));
     }
     let date = match args.date {
         Some(date) => date

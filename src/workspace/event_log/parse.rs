@@ -89,13 +89,13 @@ fn parse_fields(body: &[&str]) -> Vec<(String, String)> {
     for line in body {
         if let Some(c) = FIELD.captures(line) {
             fields.push((c[1].trim().to_string(), c[2].trim().to_string()));
-        } else if let Some((_, value)) = fields.last_mut() {
-            if !line.trim().is_empty() {
-                if !value.is_empty() {
-                    value.push('\n');
-                }
-                value.push_str(line.trim_end());
+        } else if let Some((_, value)) = fields.last_mut()
+            && !line.trim().is_empty()
+        {
+            if !value.is_empty() {
+                value.push('\n');
             }
+            value.push_str(line.trim_end());
         }
     }
     fields
