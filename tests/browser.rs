@@ -1,7 +1,7 @@
 //! The web pages in a real browser: Debian's Chromium, driven through
 //! chromedriver (WebDriver) by fantoccini, against the real server and the
 //! fake upstream. Screenshots are saved under target/screenshots/ for review.
-//! Needs `chromium` and `chromium-driver` (scripts/test.sh installs them);
+//! Needs `chromium` and `chromium-driver` (scripts/browser-deps.sh installs them);
 //! CHROMIUM and CHROMEDRIVER override their paths.
 #![allow(clippy::expect_used, clippy::too_many_lines)] // test code: a failed expectation is the test failing
 
@@ -35,7 +35,7 @@ async fn driver() -> Driver {
     assert!(
         std::path::Path::new(&path).exists(),
         "{path} is missing: the browser tests need Debian's chromium and chromium-driver \
-         (`sudo apt-get install chromium chromium-driver`; scripts/test.sh does it)"
+         (`sudo apt-get install chromium chromium-driver`; scripts/browser-deps.sh does it)"
     );
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
