@@ -14,6 +14,8 @@ use super::fake::CONSULT_MARKER;
 pub enum Kind {
     /// The fake upstream alone, sent the request pmcoach sends it.
     Direct { streamed: bool },
+    /// The same request through the thin relay (`relay.rs`).
+    Relay { streamed: bool },
     /// `/v1/chat/completions`, no customer, not stored.
     OpenAi,
     /// `/v1/chat`.
@@ -25,11 +27,24 @@ pub enum Kind {
     },
 }
 
-/// Where the turns go and what direct turns send.
+impl Kind {
+    /// Whether the answer is streamed.
+    pub fn streamed(self) -> bool {
+        matches!(
+            self,
+            Kind::Direct { streamed: true }
+                | Kind::Relay { streamed: true }
+                | Kind::Chat { streamed: true, .. }
+        )
+    }
+}
+
+/// Where the turns go and what direct (and relayed) turns send.
 pub struct Target {
     pub client: reqwest::Client,
     pub server: String,
     pub upstream: String,
+    pub relay: String,
     pub direct_plain: Bytes,
     pub direct_streamed: Bytes,
 }
@@ -60,11 +75,7 @@ impl Target {
             "{kind:?}: {}",
             response.status()
         );
-        let streamed = matches!(
-            kind,
-            Kind::Direct { streamed: true } | Kind::Chat { streamed: true, .. }
-        );
-        if streamed {
+        if kind.streamed() {
             return read_stream(response, started, kind).await;
         }
         let bytes = response.bytes().await.expect("body");
@@ -81,8 +92,11 @@ impl Target {
 
     fn request(&self, kind: Kind, session: &Option<String>) -> (String, Bytes) {
         match kind {
-            Kind::Direct { streamed } => (
-                format!("{}/chat/completions", self.upstream),
+            Kind::Direct { streamed } | Kind::Relay { streamed } => (
+                match kind {
+                    Kind::Relay { .. } => format!("{}/chat/completions", self.relay),
+                    _ => format!("{}/chat/completions", self.upstream),
+                },
                 if streamed {
                     self.direct_streamed.clone()
                 } else {
@@ -125,9 +139,10 @@ impl Target {
 }
 
 /// Reads a streamed answer to its end, noting when the first text came:
-/// pmcoach's first `delta` event, or the upstream's first non-empty content.
+/// pmcoach's first `delta` event, or the upstream's first non-empty content
+/// (directly or through the relay).
 async fn read_stream(mut response: reqwest::Response, started: Instant, kind: Kind) -> Sample {
-    let marker: &[u8] = if matches!(kind, Kind::Direct { .. }) {
+    let marker: &[u8] = if matches!(kind, Kind::Direct { .. } | Kind::Relay { .. }) {
         b"\"content\":\"S"
     } else {
         b"event: delta"

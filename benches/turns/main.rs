@@ -1,5 +1,6 @@
 //! pmcoach's own cost per turn, against a zero-latency fake upstream on
-//! loopback, in the same run as the fake alone: `cargo bench --bench turns`.
+//! loopback, in the same run as the fake alone and a thin axum + reqwest
+//! relay in front of it (`relay.rs`): `cargo bench --bench turns`.
 //!
 //! The server runs as a child process (`pmcoach serve`), so the CPU per turn
 //! is the server's own (from `/proc/<pid>/stat`), never the load generator's
@@ -9,7 +10,8 @@
 //! `PMCOACH_BENCH_BIN` runs another pmcoach binary (a build of main, say).
 //! `PMCOACH_BENCH_SECONDS` (default 3) is how long each 64-connection run
 //! lasts, `PMCOACH_BENCH_IDLE` (default 10000) how many idle sessions the
-//! memory figure is taken with.
+//! memory figure is taken with. `PMCOACH_BENCH_ONLY=<text>` runs only the
+//! rows whose name contains it (the direct rows always run), for profiling.
 #![allow(
     clippy::expect_used,
     clippy::too_many_lines,
@@ -19,6 +21,7 @@
 
 mod fake;
 mod load;
+mod relay;
 mod report;
 mod server;
 
@@ -50,6 +53,10 @@ const fn chat(customer: bool, continuing: bool, consult: bool, streamed: bool) -
 fn scenarios() -> Vec<(&'static str, Kind)> {
     vec![
         ("direct (fake alone)", Kind::Direct { streamed: false }),
+        (
+            "thin relay (axum + reqwest)",
+            Kind::Relay { streamed: false },
+        ),
         ("plain, /v1/chat/completions", Kind::OpenAi),
         (
             "/v1/chat, no customer, new session",
@@ -68,6 +75,7 @@ fn scenarios() -> Vec<(&'static str, Kind)> {
             chat(true, false, true, false),
         ),
         ("direct, streamed", Kind::Direct { streamed: true }),
+        ("thin relay, streamed", Kind::Relay { streamed: true }),
         (
             "streamed /v1/chat, customer",
             chat(true, false, false, true),
@@ -77,11 +85,18 @@ fn scenarios() -> Vec<(&'static str, Kind)> {
 
 #[tokio::main]
 async fn main() {
+    // Started again as the thin relay (see `server::Server::relay`).
+    if let Ok(upstream) = std::env::var("PMCOACH_BENCH_RELAY") {
+        let listen = std::env::var("PMCOACH_BENCH_RELAY_LISTEN").expect("where to listen");
+        relay::run(upstream, listen).await;
+        return;
+    }
     let seconds = Duration::from_secs(env_number("PMCOACH_BENCH_SECONDS", 3));
     let idle = env_number("PMCOACH_BENCH_IDLE", 10_000) as usize;
     let load_before = report::load_average();
     let upstream = fake::Fake::start().await;
     let server = server::Server::start(&upstream.base_url()).await;
+    let relay = server::Server::relay(&upstream.base_url()).await;
     let base_rss = server.rss_mb();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONNECTIONS * 2)
@@ -92,6 +107,7 @@ async fn main() {
         client,
         server: server.base.clone(),
         upstream: upstream.base_url(),
+        relay: relay.base.clone(),
         direct_plain: bytes::Bytes::new(),
         direct_streamed: bytes::Bytes::new(),
     };
@@ -104,18 +120,28 @@ async fn main() {
 
     let mut report = Report::new(base_rss);
     let mut sessions = 2;
-    for (name, kind) in scenarios() {
+    let only = std::env::var("PMCOACH_BENCH_ONLY").unwrap_or_default();
+    let chosen = scenarios().into_iter().filter(|(name, kind)| {
+        matches!(kind, Kind::Direct { .. } | Kind::Relay { .. }) || name.contains(&only)
+    });
+    for (name, kind) in chosen {
         let turns = if matches!(kind, Kind::Chat { consult: true, .. }) {
             100
         } else {
             300
         };
-        let cpu = server.cpu();
+        // The CPU column is the process that serves the row: the relay's, or pmcoach's.
+        let serving = if matches!(kind, Kind::Relay { .. }) {
+            &relay
+        } else {
+            &server
+        };
+        let cpu = serving.cpu();
         let one = sequential(&target, kind, 20, turns).await;
-        let cpu_one = server.cpu() - cpu;
-        let cpu = server.cpu();
+        let cpu_one = serving.cpu() - cpu;
+        let cpu = serving.cpu();
         let (many, elapsed) = concurrent(&target, kind, CONNECTIONS, seconds).await;
-        let cpu_many = server.cpu() - cpu;
+        let cpu_many = serving.cpu() - cpu;
         if let Kind::Chat { continuing, .. } = kind {
             sessions += if continuing {
                 1 + CONNECTIONS
@@ -138,7 +164,9 @@ async fn main() {
         eprintln!("{}", report.rows.last().expect("row").line(&report.rows));
     }
 
-    report.lengths = lengths(&target, &server).await;
+    if only.is_empty() {
+        report.lengths = lengths(&target, &server).await;
+    }
     if idle > sessions {
         let kind = chat(false, false, false, false);
         let per = (idle - sessions).div_ceil(CONNECTIONS);

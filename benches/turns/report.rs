@@ -42,13 +42,9 @@ impl Row {
         let mut done_many: Vec<Duration> = many.iter().map(|s| s.done).collect();
         let mut first_one: Vec<Duration> = one.iter().filter_map(|s| s.first).collect();
         let mut first_many: Vec<Duration> = many.iter().filter_map(|s| s.first).collect();
-        let streamed = matches!(
-            kind,
-            Kind::Direct { streamed: true } | Kind::Chat { streamed: true, .. }
-        );
         Row {
             name,
-            streamed,
+            streamed: kind.streamed(),
             direct,
             p50_one: quantile(&mut done_one, 0.5),
             p99_one: quantile(&mut done_one, 0.99),

@@ -5,11 +5,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The running server and its workspace.
+/// The running server (pmcoach, or the thin relay) and its workspace.
 pub struct Server {
     child: Child,
     pub base: String,
-    _dir: tempfile::TempDir,
+    ready: &'static str,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -42,7 +43,29 @@ impl Server {
         let server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
+            ready: "/v1/capabilities",
+            _dir: Some(dir),
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    /// Starts the thin relay (this binary again, see `relay.rs`) in front of
+    /// `upstream`, and waits until it answers.
+    pub async fn relay(upstream: &str) -> Server {
+        let port = free_port();
+        let child = Command::new(std::env::current_exe().expect("the bench binary"))
+            .env("PMCOACH_BENCH_RELAY", upstream)
+            .env("PMCOACH_BENCH_RELAY_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the relay starts");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            ready: "/healthz",
+            _dir: None,
         };
         server.wait_ready().await;
         server
@@ -52,7 +75,7 @@ impl Server {
         let client = reqwest::Client::new();
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
-            let url = format!("{}/v1/capabilities", self.base);
+            let url = format!("{}{}", self.base, self.ready);
             if client
                 .get(url)
                 .send()
@@ -63,7 +86,7 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("pmcoach did not start within 30 s");
+        panic!("{} did not answer within 30 s", self.base);
     }
 
     /// CPU time (user + system) the server has used so far.
