@@ -5,8 +5,10 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 use std::sync::{Arc, Mutex};
+
+use foldhash::quality::RandomState;
 
 use tiktoken_rs::CoreBPE;
 use tiktoken_rs::tokenizer::{Tokenizer, get_tokenizer};
@@ -76,6 +78,10 @@ impl fmt::Display for Encoding {
 pub struct TokenCounter {
     encoding: Encoding,
     bpe: &'static CoreBPE,
+    /// The memo's keys: a fast hash (a long session's every message is
+    /// hashed on every turn), seeded per process so no one can aim a
+    /// collision at it.
+    keys: RandomState,
     counted: Arc<Mutex<HashMap<u64, usize>>>,
 }
 
@@ -100,6 +106,7 @@ impl TokenCounter {
         Self {
             encoding,
             bpe,
+            keys: RandomState::default(),
             counted: Arc::default(),
         }
     }
@@ -155,9 +162,7 @@ impl TokenCounter {
     }
 
     fn memo(&self, value: &(impl Hash + ?Sized), count: impl FnOnce() -> usize) -> usize {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        value.hash(&mut hasher);
-        let key = hasher.finish();
+        let key = self.keys.hash_one(value);
         // std Mutex: held only to look up or insert, never across .await.
         let known = self
             .counted

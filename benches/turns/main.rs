@@ -11,7 +11,8 @@
 //! `PMCOACH_BENCH_SECONDS` (default 3) is how long each 64-connection run
 //! lasts, `PMCOACH_BENCH_IDLE` (default 10000) how many idle sessions the
 //! memory figure is taken with. `PMCOACH_BENCH_ONLY=<text>` runs only the
-//! rows whose name contains it (the direct rows always run), for profiling.
+//! rows whose name contains it (the direct and relay rows always run; the cost
+//! by session length only with `lengths`), for profiling.
 #![allow(
     clippy::expect_used,
     clippy::too_many_lines,
@@ -164,7 +165,7 @@ async fn main() {
         eprintln!("{}", report.rows.last().expect("row").line(&report.rows));
     }
 
-    if only.is_empty() {
+    if only.is_empty() || only == "lengths" {
         report.lengths = lengths(&target, &server).await;
     }
     if idle > sessions {

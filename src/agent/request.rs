@@ -21,16 +21,18 @@ pub(super) struct Settings<'a> {
 
 /// A turn's conversation as it is sent: what always goes, the history that
 /// may be cut, and this turn's own messages, each with its tokens.
-pub(super) struct Conversation {
+pub(super) struct Conversation<'h> {
     system: String,
     /// System prompt, tool definitions and framing.
     fixed: usize,
-    history: Vec<(Message, usize)>,
+    /// Borrowed from the turn: a long session's history is copied only into
+    /// the request that is sent.
+    history: Vec<(&'h Message, usize)>,
     current: Vec<Message>,
     current_tokens: usize,
 }
 
-impl Conversation {
+impl<'h> Conversation<'h> {
     /// The turn's conversation: the system prompt and its tokens with the
     /// tools', the history, and this turn's messages so far. Without a new
     /// message the turn continues the history's last one (the caller answered
@@ -38,7 +40,7 @@ impl Conversation {
     pub(super) fn new(
         system: String,
         fixed: usize,
-        history: Vec<(Message, usize)>,
+        history: Vec<(&'h Message, usize)>,
         message: Option<(Message, usize)>,
     ) -> Self {
         let mut history = history;
@@ -51,7 +53,7 @@ impl Conversation {
                     .unwrap_or(0);
                 let tail = history.split_off(start);
                 let tokens = tail.iter().map(|(_, t)| t).sum();
-                (tail.into_iter().map(|(m, _)| m).collect(), tokens)
+                (tail.into_iter().map(|(m, _)| m.clone()).collect(), tokens)
             }
         };
         Self {
@@ -70,15 +72,14 @@ impl Conversation {
         tools: &[Arc<PreparedTool>],
         settings: Settings<'_>,
     ) -> Result<ModelRequest, AgentError> {
-        let history: Vec<(&Message, usize)> = self.history.iter().map(|(m, t)| (m, *t)).collect();
-        let skip = window::fit(window, self.fixed, &history, self.current_tokens)?;
+        let skip = window::fit(window, self.fixed, &self.history, self.current_tokens)?;
         let mut system = self.system.clone();
         if skip > 0 {
             system.push_str(&window::omitted_note(skip));
         }
         let mut messages = Vec::with_capacity(1 + self.history.len() - skip + self.current.len());
         messages.push(Message::system(system));
-        messages.extend(self.history[skip..].iter().map(|(m, _)| m.clone()));
+        messages.extend(self.history[skip..].iter().map(|(m, _)| (*m).clone()));
         messages.extend_from_slice(&self.current);
         Ok(ModelRequest {
             messages,

@@ -96,7 +96,7 @@ impl Agent {
                 },
                 _ => response.to_message(),
             };
-            self.push(&mut conversation, answer);
+            self.push_answer(&mut conversation, answer, &next);
             match next {
                 Next::Reply(reply) => return Ok(Finished::reply(reply, conversation, step)),
                 Next::HandBack { text, calls } => {
@@ -151,8 +151,19 @@ impl Agent {
         state
     }
 
+    /// Adds the model's answer to the turn. An answer that ends the turn is
+    /// not sent again within it, so it is not counted; one that goes on is.
+    fn push_answer(&self, conversation: &mut Conversation<'_>, answer: Message, next: &Next) {
+        let ends = matches!(next, Next::Reply(_) | Next::HandBack { .. } | Next::Fail(_));
+        if ends {
+            conversation.push(answer, 0);
+        } else {
+            self.push(conversation, answer);
+        }
+    }
+
     /// Adds a message to the turn, counted.
-    fn push(&self, conversation: &mut Conversation, message: Message) {
+    fn push(&self, conversation: &mut Conversation<'_>, message: Message) {
         let tokens = self.inner.engine.tokens.message(&message);
         conversation.push(message, tokens);
     }
@@ -160,7 +171,7 @@ impl Agent {
     /// The tools on offer and the turn's conversation: the system prompt (its
     /// stable part rendered and counted once per capability and role), the
     /// history and the user's message, each counted.
-    fn setup(&self, turn: &Turn<'_>) -> Result<(Toolbox, Conversation), AgentError> {
+    fn setup<'t>(&self, turn: &Turn<'t>) -> Result<(Toolbox, Conversation<'t>), AgentError> {
         let inner = &self.inner;
         let counter = &inner.engine.tokens;
         let mut offered = self.tools_for(turn.capability, turn.depth, turn.customer.is_some());
@@ -190,7 +201,7 @@ impl Agent {
         let history = turn
             .history
             .iter()
-            .map(|m| (m.clone(), counter.message_memo(m)))
+            .map(|m| (m, counter.message_memo(m)))
             .collect();
         let images = turn.options.map(|o| o.images.clone()).unwrap_or_default();
         let message = turn.message.map(|text| {
@@ -331,7 +342,7 @@ struct Finished {
 }
 
 impl Finished {
-    fn reply(reply: String, conversation: Conversation, steps: usize) -> Self {
+    fn reply(reply: String, conversation: Conversation<'_>, steps: usize) -> Self {
         Self {
             reply,
             messages: conversation.into_current(),
