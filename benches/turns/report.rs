@@ -174,14 +174,24 @@ fn machine() -> String {
     format!("{cores} cores, {model}")
 }
 
-/// Appends `text` to BENCHMARKS.md.
+/// Adds `text` at the end of BENCHMARKS.md's "Cost per turn" section.
 pub fn append(text: &str) {
-    use std::io::Write;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .expect("BENCHMARKS.md");
-    file.write_all(format!("\n{text}").as_bytes())
-        .expect("append");
+    let mut doc = std::fs::read_to_string(path).expect("BENCHMARKS.md");
+    // At the end of the "Cost per turn" section: before the next section, if any.
+    let at = doc
+        .find(SECTION)
+        .and_then(|start| {
+            doc[start + SECTION.len()..]
+                .find("\n## ")
+                .map(|n| start + SECTION.len() + n + 1)
+        })
+        .unwrap_or(doc.len());
+    doc.insert_str(at, &format!("{text}\n"));
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, doc).expect("write BENCHMARKS.md");
+    std::fs::rename(&tmp, path).expect("replace BENCHMARKS.md");
 }
+
+/// The section the runs are kept in.
+const SECTION: &str = "## Cost per turn (issue 16)";
