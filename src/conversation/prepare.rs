@@ -92,7 +92,7 @@ pub async fn prepare(
     let agent = state.agent.clone().ok_or(ConversationError::NoModel)?;
     super::daily_budget::check(state, customer.as_ref()).await?;
     if let Some(customer) = &customer {
-        state.workspace.ensure_customer(customer).await?;
+        state.workspace.ensure_customer_once(customer).await?;
     }
     let answered = existing.as_ref().map_or(0, |session| session.answered);
     let stored = existing.map(|session| session.messages).unwrap_or_default();

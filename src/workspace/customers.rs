@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::action_items::ACTION_ITEMS_FILE;
 use super::events::event_log_title;
 use super::family::{self, FINANCIALS_FILE, IDEAS_FILE};
 use super::{
@@ -24,20 +25,51 @@ impl Workspace {
             .await
     }
 
-    /// [`Workspace::ensure_customer`] for appends: once per process, then only
-    /// a check that the sessions folder is still there (a folder removed by
-    /// hand is made again), so a turn does not re-check every template file.
-    pub(super) async fn ensure_customer_once(
+    /// [`Workspace::ensure_customer`] for every turn: the whole check (under
+    /// the customer's lock, off the async threads) once per process, then only
+    /// a look that each folder and file a new customer is given is still
+    /// there, as itself and not a link. Anything removed or replaced by hand
+    /// sends it back to the whole check, which makes it again (or refuses the
+    /// link).
+    pub async fn ensure_customer_once(
         self: &Arc<Self>,
         customer: &CustomerId,
     ) -> Result<(), WorkspaceError> {
         let ensured = || self.ensured.lock().unwrap_or_else(|p| p.into_inner());
-        if ensured().contains(customer) && self.customer_dir(customer).join(SESSIONS_DIR).is_dir() {
+        if ensured().contains(customer) && self.still_complete(customer) {
             return Ok(());
         }
         self.ensure_customer(customer).await?;
         ensured().insert(customer.clone());
         Ok(())
+    }
+
+    /// Whether the customer's folder still has everything
+    /// [`Workspace::ensure_customer_locked`] makes: a few `lstat`s, no writes.
+    fn still_complete(&self, customer: &CustomerId) -> bool {
+        let dir = self.customer_dir(customer);
+        let is = |path: &Path, dir_wanted: bool| {
+            std::fs::symlink_metadata(path).is_ok_and(|meta| {
+                if dir_wanted {
+                    meta.is_dir()
+                } else {
+                    meta.is_file()
+                }
+            })
+        };
+        is(&dir, true)
+            && [ARTIFACTS_DIR, SESSIONS_DIR]
+                .iter()
+                .all(|sub| is(&dir.join(sub), true))
+            && [
+                INFO_FILE,
+                EVENT_LOG_FILE,
+                FINANCIALS_FILE,
+                IDEAS_FILE,
+                ACTION_ITEMS_FILE,
+            ]
+            .iter()
+            .all(|file| is(&dir.join(file), false))
     }
 
     /// [`Workspace::ensure_customer`], with the customer's lock held.
