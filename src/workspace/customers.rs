@@ -1,6 +1,7 @@
 //! Customer folders: made from the templates on first use (missing files filled
 //! in, existing ones never replaced), and listed.
 
+use std::fs::FileType;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,6 +13,22 @@ use super::{
     event_log, info,
 };
 use crate::atomic;
+
+/// The folders a customer's folder is given.
+const FOLDERS: [&str; 2] = [ARTIFACTS_DIR, SESSIONS_DIR];
+/// The files [`Workspace::ensure_customer_locked`] makes when missing.
+const FILES: [&str; 5] = [
+    INFO_FILE,
+    EVENT_LOG_FILE,
+    FINANCIALS_FILE,
+    IDEAS_FILE,
+    ACTION_ITEMS_FILE,
+];
+
+/// Whether `path` is there as itself (not through a link) and of the kind.
+fn is(path: &Path, kind: fn(&FileType) -> bool) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|meta| kind(&meta.file_type()))
+}
 
 impl Workspace {
     /// Creates the customer's folder from the templates on first use; fills in
@@ -35,41 +52,43 @@ impl Workspace {
         self: &Arc<Self>,
         customer: &CustomerId,
     ) -> Result<(), WorkspaceError> {
+        let dir = self.customer_dir(customer);
+        let complete = || {
+            is(&dir, FileType::is_dir)
+                && FOLDERS
+                    .iter()
+                    .all(|sub| is(&dir.join(sub), FileType::is_dir))
+                && FILES
+                    .iter()
+                    .all(|file| is(&dir.join(file), FileType::is_file))
+        };
+        self.ensure_once(customer, complete).await
+    }
+
+    /// The same for an append, which needs only the sessions folder: its turn
+    /// looked at the rest when it started.
+    pub(super) async fn ensure_sessions_folder(
+        self: &Arc<Self>,
+        customer: &CustomerId,
+    ) -> Result<(), WorkspaceError> {
+        let sessions = self.customer_dir(customer).join(SESSIONS_DIR);
+        self.ensure_once(customer, || is(&sessions, FileType::is_dir))
+            .await
+    }
+
+    /// The whole check unless it ran in this process and `still_there`.
+    async fn ensure_once(
+        self: &Arc<Self>,
+        customer: &CustomerId,
+        still_there: impl FnOnce() -> bool,
+    ) -> Result<(), WorkspaceError> {
         let ensured = || self.ensured.lock().unwrap_or_else(|p| p.into_inner());
-        if ensured().contains(customer) && self.still_complete(customer) {
+        if ensured().contains(customer) && still_there() {
             return Ok(());
         }
         self.ensure_customer(customer).await?;
         ensured().insert(customer.clone());
         Ok(())
-    }
-
-    /// Whether the customer's folder still has everything
-    /// [`Workspace::ensure_customer_locked`] makes: a few `lstat`s, no writes.
-    fn still_complete(&self, customer: &CustomerId) -> bool {
-        let dir = self.customer_dir(customer);
-        let is = |path: &Path, dir_wanted: bool| {
-            std::fs::symlink_metadata(path).is_ok_and(|meta| {
-                if dir_wanted {
-                    meta.is_dir()
-                } else {
-                    meta.is_file()
-                }
-            })
-        };
-        is(&dir, true)
-            && [ARTIFACTS_DIR, SESSIONS_DIR]
-                .iter()
-                .all(|sub| is(&dir.join(sub), true))
-            && [
-                INFO_FILE,
-                EVENT_LOG_FILE,
-                FINANCIALS_FILE,
-                IDEAS_FILE,
-                ACTION_ITEMS_FILE,
-            ]
-            .iter()
-            .all(|file| is(&dir.join(file), false))
     }
 
     /// [`Workspace::ensure_customer`], with the customer's lock held.
@@ -79,7 +98,7 @@ impl Workspace {
     ) -> Result<(), WorkspaceError> {
         let dir = self.customer_dir(customer);
         self.check_no_link(&dir)?;
-        for sub in [ARTIFACTS_DIR, SESSIONS_DIR] {
+        for sub in FOLDERS {
             let path = dir.join(sub);
             self.check_no_link(&path)?;
             std::fs::create_dir_all(&path).map_err(self.io(&path))?;
@@ -123,5 +142,36 @@ impl Workspace {
             .collect();
         ids.sort();
         Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quick_look_covers_everything_the_whole_check_makes() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let workspace = Workspace::new(root.path());
+        let customer = CustomerId::parse("acme").expect("id");
+        workspace.ensure_customer_locked(&customer).expect("made");
+        let mut made: Vec<String> = std::fs::read_dir(workspace.customer_dir(&customer))
+            .expect("folder")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        made.sort();
+        let mut looked_at: Vec<String> = FOLDERS
+            .iter()
+            .chain(&FILES)
+            .map(|s| s.to_string())
+            .collect();
+        looked_at.sort();
+        assert_eq!(made, looked_at);
     }
 }

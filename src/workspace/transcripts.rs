@@ -211,7 +211,7 @@ impl Workspace {
     ) -> Result<bool, WorkspaceError> {
         let _shared = match customer {
             Some(customer) => {
-                self.ensure_customer_once(customer).await?;
+                self.ensure_sessions_folder(customer).await?;
                 Some(self.appending.read(customer.as_str()).await)
             }
             None => None,
