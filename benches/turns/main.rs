@@ -196,13 +196,13 @@ async fn main() {
     }
 }
 
-/// Cost by session length: 8 sessions, 200 turns each, CPU per turn and p50
+/// Cost by session length: 32 sessions, 200 turns each, CPU per turn and p50
 /// over each stretch of 25 turns.
 async fn lengths(
     target: &Arc<Target>,
     server: &server::Server,
 ) -> Vec<(usize, Duration, Duration)> {
-    const SESSIONS: usize = 8;
+    const SESSIONS: usize = 32;
     const STRETCH: usize = 25;
     let kind = chat(true, true, false, false);
     let mut ids: Vec<Option<String>> = vec![None; SESSIONS];

@@ -142,7 +142,7 @@ impl Report {
             let _ = writeln!(out, "{}", row.line(&self.rows));
         }
         out.push_str(
-            "\nContinuing sessions, 8 at once, by length (turns so far: CPU per turn, p50):",
+            "\nContinuing sessions, 32 at once, by length (turns so far: CPU per turn, p50):",
         );
         for (turns, cpu, p50) in &self.lengths {
             let _ = write!(out, " {turns}: {} ms, {} ms;", ms(*cpu), ms(*p50));
