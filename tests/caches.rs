@@ -76,6 +76,12 @@ async fn a_customer_file_removed_by_hand_is_made_again_by_the_next_turn() {
         std::fs::remove_file(&ideas).expect("removed");
         std::os::unix::fs::symlink(&outside, &ideas).expect("link");
         let (status, answer) = server.post("/v1/chat", &body).await;
-        assert_ne!(status, 200, "a linked file is refused: {answer}");
+        assert_eq!(status, 500, "a linked file is refused: {answer}");
+        assert_eq!(answer["error"]["code"], "storage_error", "{answer}");
+        assert_eq!(
+            std::fs::read_to_string(&outside).expect("outside file"),
+            "not acme's",
+            "nothing written through the link"
+        );
     }
 }

@@ -21,9 +21,13 @@ impl Server {
         let workspace = dir.path();
         copy_fixture(workspace);
         let port = free_port();
-        // `PMCOACH_BENCH_BIN` runs another build (e.g. main's) under the same load.
-        let binary = std::env::var("PMCOACH_BENCH_BIN")
-            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_pmcoach").to_string());
+        // `PMCOACH_BENCH_BIN` runs another build (e.g. main's) under the same
+        // load; a relative path is taken from here, not from the workspace the
+        // child starts in.
+        let binary = match std::env::var("PMCOACH_BENCH_BIN") {
+            Ok(path) => std::path::absolute(&path).expect("PMCOACH_BENCH_BIN as a path"),
+            Err(_) => env!("CARGO_BIN_EXE_pmcoach").into(),
+        };
         let child = Command::new(binary)
             .arg("serve")
             .env_clear()
@@ -40,14 +44,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("pmcoach serve starts");
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            ready: "/v1/capabilities",
-            _dir: Some(dir),
-        };
-        server.wait_ready().await;
-        server
+        Self::ready(child, port, "/v1/capabilities", Some(dir)).await
     }
 
     /// Starts the thin relay (this binary again, see `relay.rs`) in front of
@@ -61,11 +58,21 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the relay starts");
+        Self::ready(child, port, "/healthz", None).await
+    }
+
+    /// The server `child` listening on `port`, once `ready` answers.
+    async fn ready(
+        child: Child,
+        port: u16,
+        ready: &'static str,
+        dir: Option<tempfile::TempDir>,
+    ) -> Server {
         let server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            ready: "/healthz",
-            _dir: None,
+            ready,
+            _dir: dir,
         };
         server.wait_ready().await;
         server
